@@ -1,0 +1,376 @@
+"""One environment-driven settings module.
+
+Defaults give the embedded set-up (SQLite, django-q2 ORM broker, local-memory cache, console
+SMS). ``DATABASE_URL`` and ``REDIS_URL`` scale it out. With ``DJANGO_DEBUG`` off the portal
+refuses to start without a real secret key and allowed hosts, because this portal holds health
+and criminal-justice data and must never run in production with development defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+TRUE_VALUES = {"1", "true", "yes", "on"}
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in TRUE_VALUES
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# --- Core -----------------------------------------------------------------------------------
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+
+# Only ever used when DEBUG is on; refused otherwise (see refuse_insecure_production below).
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-this-key-in-production"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or DEVELOPMENT_SECRET_KEY
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+if DEBUG and not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_BASE_URL_IS_HTTPS = urlsplit(PUBLIC_BASE_URL).scheme == "https"
+
+CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL] if PUBLIC_BASE_URL_IS_HTTPS else []
+
+WAGTAIL_SITE_NAME = "Liaison and Diversion peer support"
+WAGTAILADMIN_BASE_URL = PUBLIC_BASE_URL
+
+INSTALLED_APPS = [
+    # Our apps first so their templates (NHS-styled allauth, error pages) win.
+    "portal",
+    "peer_support",
+    "notifications",
+    "content",
+    # Wagtail and the NHS.UK design system
+    "wagtailnhsukfrontend",
+    "wagtailnhsukfrontend.settings",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    # Accounts
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    # Queue, phone numbers
+    "django_q",
+    "phonenumber_field",
+    # Django
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+                "portal.context_processors.shell",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the django-q2 worker share one SQLite file: wait for locks rather
+    # than failing, and take the write lock at the start of a transaction so two writers
+    # never deadlock on an upgrade from a read lock.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "portal.User"
+
+# --- Cache and queue ------------------------------------------------------------------------
+
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal",
+        }
+    }
+
+# django-q2. Chosen deliberately:
+# - timeout (how long one task may run) is well under retry (when an unacknowledged task is
+#   handed out again), so a slow task is killed before a second copy of it can start;
+# - max_attempts is explicit: a task that keeps failing stops after a few tries and is kept
+#   in the failed-task list for a person to look at, instead of looping for ever;
+# - catch_up is off: after downtime the scheduler runs each schedule once, not once for every
+#   missed slot (a backlog of reminder sweeps or unpublish checks would do harm, not good);
+# - ack_failures keeps a failed task from being re-queued behind the broker's back: retries are
+#   decided by our services, which know whether a provider call may already have happened.
+Q_CLUSTER = {
+    "name": "portal",
+    "workers": int(os.environ.get("Q_WORKERS", "2")),
+    "timeout": 60,
+    "retry": 120,
+    "max_attempts": 3,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "queue_limit": 50,
+    "label": "Task queue",
+    "cpu_affinity": 0,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+# Schedules the `setup_schedules` command creates or updates (idempotently, by name).
+# `schedule_type` is one of django-q2's codes: I hourly, D daily, W weekly, M minutes.
+PORTAL_SCHEDULES = [
+    {
+        "name": "Clear expired sessions",
+        "func": "portal.tasks.sessions_clear_expired",
+        "schedule_type": "D",
+    },
+]
+
+# --- Authentication -------------------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
+WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/5m/ip,5/5m/key",
+}
+ACCOUNT_SESSION_REMEMBER = False
+# Nobody signs themselves up: staff and volunteers are invited, service users are referred.
+ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+
+PHONENUMBER_DEFAULT_REGION = "GB"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+# Ofcom's drama range (07700 900xxx) for demo data and tests; never on in production.
+PHONE_ALLOW_FICTIONAL_NUMBERS = DEBUG
+
+# --- Internationalisation -------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "portal.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_MAX_AGE = 0 if DEBUG else 60 * 60
+
+# --- SMS ------------------------------------------------------------------------------------
+
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console").strip().lower()
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "").strip()
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "").strip()
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "").strip()
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").strip()
+
+# --- Security -------------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# TLS settings follow the public address: a portal published on https gets secure cookies,
+# HSTS and a redirect to https; a local http one (development, the test suite) does not.
+SESSION_COOKIE_SECURE = PUBLIC_BASE_URL_IS_HTTPS
+CSRF_COOKIE_SECURE = PUBLIC_BASE_URL_IS_HTTPS
+SECURE_SSL_REDIRECT = PUBLIC_BASE_URL_IS_HTTPS and env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if PUBLIC_BASE_URL_IS_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PUBLIC_BASE_URL_IS_HTTPS
+SECURE_HSTS_PRELOAD = PUBLIC_BASE_URL_IS_HTTPS
+if env_bool("DJANGO_BEHIND_TLS_PROXY"):
+    # Only behind a proxy that always sets this header itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+SILENCED_SYSTEM_CHECKS: list[str] = []
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "portal": {"level": LOG_LEVEL},
+        "peer_support": {"level": LOG_LEVEL},
+        "notifications": {"level": LOG_LEVEL},
+        "content": {"level": LOG_LEVEL},
+        "django_q": {"level": "INFO"},
+    },
+}
+
+# --- Refusal --------------------------------------------------------------------------------
+
+
+def refuse_insecure_production(
+    *, debug: bool, secret_key: str, allowed_hosts: list[str], sms_backend: str
+) -> None:
+    """Fail start-up loudly rather than run production on development defaults."""
+    problems: list[str] = []
+    if not debug:
+        if (
+            not secret_key
+            or secret_key == DEVELOPMENT_SECRET_KEY
+            or secret_key.startswith("django-insecure")
+            or len(secret_key) < 50
+            or len(set(secret_key)) < 5
+        ):
+            problems.append(
+                "DJANGO_SECRET_KEY must be set to a long random value (50+ characters) "
+                "when DJANGO_DEBUG is off"
+            )
+        if not allowed_hosts:
+            problems.append("DJANGO_ALLOWED_HOSTS must list this site's host names")
+    if sms_backend not in {"console", "memory", "twilio"}:
+        problems.append(f"SMS_BACKEND must be console, memory or twilio, not {sms_backend!r}")
+    if sms_backend == "twilio":
+        if not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+            problems.append("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        if not (TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER):
+            problems.append(
+                "SMS_BACKEND=twilio needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER"
+            )
+    if problems:
+        raise ImproperlyConfigured("Refusing to start: " + "; ".join(problems) + ".")
+
+
+refuse_insecure_production(
+    debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, sms_backend=SMS_BACKEND
+)
+
+# --- Wagtail --------------------------------------------------------------------------------
+
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's own background work (reference index, file clean-up) runs in the request.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "odt", "txt"]

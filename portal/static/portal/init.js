@@ -1,0 +1,4 @@
+// Progressive enhancement only: every page works without JavaScript.
+import { initAll } from '../wagtailnhsukfrontend/js/nhsuk-frontend-10.4.2.min.js';
+
+initAll();

@@ -1,0 +1,83 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made from
+# that same thread (fixtures, assertions) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Variables the settings read; a subprocess starts from none of them unless a test sets it.
+SETTINGS_ENV = [
+    "DJANGO_DEBUG",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PUBLIC_BASE_URL",
+    "SMS_BACKEND",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_API_BASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+]
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "p7Qk2vX9mR4tL8wZ1nB6cY3hJ5fD0sA-gE7uI2oP9qW4xK1zN6bV3mC8lT5rH0yF",
+    "DJANGO_ALLOWED_HOSTS": "portal.example.org",
+    "PUBLIC_BASE_URL": "https://portal.example.org",
+}
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in SETTINGS_ENV}
+    env.update(overrides)
+    return env
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run Python code in a fresh interpreter with only the given settings variables."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def load_settings(*names: str, **env: str) -> dict:
+    """Import portal.settings in a fresh process with ``env`` and return chosen values."""
+    code = (
+        "import json, portal.settings as s; "
+        f"print(json.dumps({{n: getattr(s, n) for n in {list(names)!r}}}, default=str))"
+    )
+    result = run_python(code, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def production_env() -> dict[str, str]:
+    return dict(PRODUCTION_ENV)
