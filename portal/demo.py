@@ -17,7 +17,7 @@ from content.models import HomePage
 from .models import Service, ServiceLocation, User
 from .roles import Role
 
-DEMO_PASSWORD = "demo-password-not-secret"
+DEMO_PASSWORD = "demo-password-not-secret"  # noqa: S105 - demo only, refused without DEBUG
 DEMO_SERVICE_USER_MOBILE = "+447700900001"
 
 SERVICES = [

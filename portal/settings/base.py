@@ -36,7 +36,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 # Only ever used when DEBUG is on; refused otherwise (see refuse_insecure_production below).
-DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-this-key-in-production"
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-this-key-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
