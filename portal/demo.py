@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Collection, Locale, Page, Site
 
 from content.models import HomePage
 
@@ -130,7 +131,8 @@ def _seed_accounts() -> list[DemoAccount]:
         user.is_staff = account.role == Role.ADMINISTRATOR
         user.is_superuser = account.role == Role.ADMINISTRATOR
         if account.password is None:
-            user.set_unusable_password()
+            if not user.password or user.has_usable_password():
+                user.set_unusable_password()
         elif not user.check_password(account.password):
             user.set_password(account.password)
         user.full_clean()
@@ -139,8 +141,22 @@ def _seed_accounts() -> list[DemoAccount]:
     return accounts
 
 
-def _seed_site() -> HomePage:
+def _wagtail_root() -> Page:
+    """Wagtail's tree root, locale and collection root, as its migrations create them.
+
+    They are re-created when missing (after `flush`, or in tests that empty the tables).
+    """
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant("en-gb"))
+    if not Collection.get_first_root_node():
+        Collection.add_root(name="Root")
     root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    return root
+
+
+def _seed_site() -> HomePage:
+    root = _wagtail_root()
     home = HomePage.objects.first()
     if home is None:
         # Wagtail's first migration makes a placeholder "Welcome" page at /home/: replace it.

@@ -45,3 +45,11 @@ class UKMobileNumberField(PhoneNumberField):
     """A phone number field that accepts UK mobile numbers only."""
 
     default_validators = [validate_uk_mobile]
+
+    def get_prep_value(self, value):
+        # The library stores numbers it calls invalid as typed; a fictional number we accept
+        # must be stored in E.164 like any other, or uniqueness and look-ups would miss it.
+        parsed = to_python(value, region=self.region)
+        if isinstance(parsed, PhoneNumber) and parsed.national_number and is_uk_mobile(parsed):
+            return parsed.as_e164
+        return super().get_prep_value(value)

@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "content",
     # Wagtail and the NHS.UK design system
     "wagtailnhsukfrontend",
-    "wagtailnhsukfrontend.settings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -1,0 +1,74 @@
+"""seed_demo: idempotent, fictional, and refused outside development."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from wagtail.models import Page, Revision, Site
+
+from content.models import HomePage
+from portal.models import Service, ServiceLocation, User
+from portal.phone import is_fictional_mobile
+from portal.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict:
+    return {
+        "users": sorted(
+            User.objects.values_list(
+                "username", "email", "mobile", "is_staff", "is_superuser", "password"
+            )
+        ),
+        "groups": sorted(User.groups.through.objects.values_list("user__username", "group__name")),
+        "services": sorted(Service.objects.values_list("slug", "name", "area", "phone", "hours")),
+        "locations": sorted(
+            ServiceLocation.objects.values_list("service__slug", "kind", "name", "town")
+        ),
+        "pages": sorted(Page.objects.values_list("path", "slug", "title", "live")),
+        "revisions": Revision.objects.count(),
+        "sites": sorted(Site.objects.values_list("hostname", "port", "root_page_id")),
+    }
+
+
+def test_seed_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DJANGO_DEBUG=1"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+def test_seed_demo_twice_leaves_the_same_data(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    first = snapshot()
+    call_command("seed_demo")
+    assert snapshot() == first
+    assert "Demo sign-ins" in capsys.readouterr().out
+
+
+def test_seed_demo_creates_site_services_and_one_account_per_role(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    home = HomePage.objects.get()
+    assert home.live
+    assert Site.objects.get(is_default_site=True).root_page_id == home.pk
+    assert Service.objects.count() == 2
+    for role in Role:
+        group = Group.objects.get(name=role.label)
+        assert group.user_set.count() == 1, role
+    # Wagtail's placeholder welcome page has been replaced, not left beside ours.
+    assert Page.objects.filter(depth=2).count() == 1
+
+
+def test_seed_demo_contains_nothing_that_could_be_a_real_person(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    for user in User.objects.all():
+        assert user.first_name == "Demo"
+        assert not user.email or user.email.endswith("@example.org")
+        assert not user.mobile or is_fictional_mobile(user.mobile)
+    for service in Service.objects.all():
+        # Ofcom's drama ranges for Leeds and Manchester numbers.
+        assert service.phone.as_e164[:10] in {"+441134960", "+441614960"}
+        assert "fictional" in service.area
