@@ -323,7 +323,7 @@ LOGGING = {
         "peer_support": {"level": LOG_LEVEL},
         "notifications": {"level": LOG_LEVEL},
         "content": {"level": LOG_LEVEL},
-        "django_q": {"level": "INFO"},
+        "django-q": {"level": "INFO"},
     },
 }
 
