@@ -6,8 +6,12 @@ Phone numbers come from Ofcom's ranges kept for drama (0113 496 0xxx, 0161 496 0
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
@@ -15,8 +19,17 @@ from wagtail.models import Collection, Locale, Page, Site
 
 from content.models import HomePage
 
-from .models import Service, ServiceLocation, User
+from .models import (
+    Consent,
+    ConsentMethod,
+    ConsentPurpose,
+    Membership,
+    Service,
+    ServiceLocation,
+    User,
+)
 from .roles import Role
+from .services import consent_give, consent_wording_ensure
 
 DEMO_PASSWORD = "demo-password-not-secret"  # noqa: S105 - demo only, refused without DEBUG
 DEMO_SERVICE_USER_MOBILE = "+447700900001"
@@ -117,7 +130,13 @@ def _seed_services() -> list[Service]:
     return services
 
 
-def _seed_accounts() -> list[DemoAccount]:
+def demo_totp_secret(account: DemoAccount) -> str:
+    """A fixed secret per demo account, so the printed one stays valid across runs."""
+    digest = hashlib.sha256(f"demo-totp-{account.username}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def _seed_accounts(service: Service) -> list[DemoAccount]:
     accounts = demo_accounts()
     for account in accounts:
         group, _ = Group.objects.get_or_create(name=account.role.label)
@@ -138,7 +157,28 @@ def _seed_accounts() -> list[DemoAccount]:
         user.full_clean()
         user.save()
         user.groups.set([group])
+        Membership.objects.get_or_create(user=user, service=service, role=account.role)
+        if (
+            account.password is not None
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
+            TOTP.activate(user, demo_totp_secret(account))
     return accounts
+
+
+def _seed_consents(service: Service) -> None:
+    consent_wording_ensure()
+    person = User.objects.get(username="demo-service-user")
+    worker = User.objects.get(username="demo-peer-support-worker")
+    for purpose in (ConsentPurpose.PEER_SUPPORT, ConsentPurpose.SMS_REMINDERS):
+        if not Consent.objects.filter(subject=person, service=service, purpose=purpose).exists():
+            consent_give(
+                subject=person,
+                service=service,
+                purpose=purpose,
+                method=ConsentMethod.VERBAL_IN_CUSTODY,
+                recorded_by=worker,
+            )
 
 
 def _wagtail_root() -> Page:
@@ -187,6 +227,7 @@ def _seed_site() -> HomePage:
 def demo_seed() -> tuple[list[Service], list[DemoAccount], HomePage]:
     """Create or bring up to date the demo site, services and accounts. Safe to run again."""
     services = _seed_services()
-    accounts = _seed_accounts()
+    accounts = _seed_accounts(services[0])
+    _seed_consents(services[0])
     home = _seed_site()
     return services, accounts, home

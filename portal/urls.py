@@ -16,6 +16,18 @@ admin.site.login = RedirectView.as_view(
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("my/consents/", views.my_consents, name="my_consents"),
+    path("my/consents/give/", views.my_consent_give, name="my_consent_give"),
+    path("my/consents/<int:pk>/withdraw/", views.my_consent_withdraw, name="my_consent_withdraw"),
+    path("staff/people/", views.staff_people, name="staff_people"),
+    path(
+        "staff/people/<int:user_id>/consents/",
+        views.staff_person_consents,
+        name="staff_person_consents",
+    ),
+    path("staff/audit/", views.staff_audit, name="staff_audit"),
+    path("notifications/", include("notifications.urls")),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

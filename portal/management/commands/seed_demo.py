@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.demo import DEMO_PASSWORD, demo_seed
+from portal.demo import DEMO_PASSWORD, demo_seed, demo_totp_secret
 
 
 class Command(BaseCommand):
@@ -23,9 +23,17 @@ class Command(BaseCommand):
         self.stdout.write("Demo sign-ins (fictional people, demo only):")
         for account in accounts:
             if account.password:
-                how = f"email {account.email}  password {DEMO_PASSWORD}"
+                how = (
+                    f"email {account.email}  password {DEMO_PASSWORD}  "
+                    f"authenticator key {demo_totp_secret(account)}"
+                )
             else:
                 how = f"mobile {account.mobile}  (sign in by text message code)"
             self.stdout.write(f"  {account.role.label:<20} {how}")
         self.stdout.write("")
-        self.stdout.write("Sign in at /accounts/login/. Wagtail admin: /admin/.")
+        self.stdout.write(
+            "Staff accounts need a code from an authenticator app: add the key above to one "
+            "(demo only). Sign in at /accounts/login/; service users choose "
+            "'Send me a sign-in code'. Codes appear in this terminal and at "
+            "/notifications/outbox/. Wagtail admin: /admin/."
+        )

@@ -1,0 +1,46 @@
+"""Staff must enrol an authenticator app before any person-level page or an admin.
+
+An allow-list, not a block-list: a signed-in person who needs MFA and has not enrolled can
+reach only sign-in/enrolment pages (allauth), the public Wagtail pages, and the health check.
+Everything else, including any URL added later, sends them to enrol first.
+"""
+
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from wagtail.views import serve as wagtail_serve
+
+from .permissions import needs_mfa
+from .views import healthz
+
+ALLOWED_VIEW_MODULE_PREFIXES = ("allauth.",)
+ALLOWED_VIEWS = {wagtail_serve, healthz}
+
+
+def has_totp(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class RequireMFAMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not needs_mfa(user):
+            return None
+        target = getattr(view_func, "view_class", view_func)
+        if view_func in ALLOWED_VIEWS or target.__module__.startswith(
+            ALLOWED_VIEW_MODULE_PREFIXES
+        ):
+            return None
+        if has_totp(user):
+            return None
+        enrol = reverse("mfa_activate_totp")
+        return redirect(f"{enrol}?{urlencode({'next': request.get_full_path()})}")

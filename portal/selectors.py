@@ -1,0 +1,69 @@
+"""Reads of person-level data, already scoped to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from . import permissions
+from .models import AuditEvent, Consent, ConsentPurpose, ConsentWording, Membership, User
+from .roles import Role
+
+
+def service_users_visible_to(*, user: User) -> QuerySet[User]:
+    """Service users of the services where ``user`` does casework (all, for administrators).
+
+    Volunteers see only people matched to them: matching arrives with peer support, so until
+    then they see nobody.
+    """
+    service_users = User.objects.filter(memberships__role=Role.SERVICE_USER).distinct()
+    if permissions.is_administrator(user):
+        return service_users
+    services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
+    if not services:
+        return User.objects.none()
+    return service_users.filter(
+        Exists(
+            Membership.objects.filter(
+                user=OuterRef("pk"), role=Role.SERVICE_USER, service_id__in=services
+            )
+        )
+    )
+
+
+def consents_visible_to(*, user: User) -> QuerySet[Consent]:
+    """A service user's own consents; casework staff see their services' consents."""
+    consents = Consent.objects.select_related("wording", "service")
+    if permissions.is_administrator(user):
+        return consents
+    services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
+    if services:
+        return consents.filter(service_id__in=services)
+    if permissions.is_service_user(user):
+        return consents.filter(subject=user)
+    return Consent.objects.none()
+
+
+def consent_is_active(*, subject: User, purpose: str, service_id: int | None = None) -> bool:
+    """Everything that depends on consent asks here, so a withdrawal counts at once."""
+    consents = Consent.objects.filter(subject=subject, purpose=purpose, withdrawn_at__isnull=True)
+    if service_id is not None:
+        consents = consents.filter(service_id=service_id)
+    return consents.exists()
+
+
+def consent_wording_current(*, purpose: str) -> ConsentWording | None:
+    return ConsentWording.objects.filter(purpose=purpose).order_by("-version").first()
+
+
+def consent_purposes() -> list[tuple[str, str]]:
+    return list(ConsentPurpose.choices)
+
+
+def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.select_related("actor", "service")
+    if permissions.is_administrator(user):
+        return events
+    services = permissions.service_ids_where(user, permissions.AUDIT_ROLES)
+    if not services:
+        return AuditEvent.objects.none()
+    return events.filter(service_id__in=services)
