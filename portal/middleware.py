@@ -1,4 +1,6 @@
-"""Staff must enrol an authenticator app before any person-level page or an admin.
+"""Request-level guards: MFA enrolment for staff, and the Content-Security-Policy.
+
+Staff must enrol an authenticator app before any person-level page or an admin.
 
 An allow-list, not a block-list: a signed-in person who needs MFA and has not enrolled can
 reach only sign-in/enrolment pages (allauth), the public Wagtail pages, and the health check.
@@ -8,6 +10,9 @@ Everything else, including any URL added later, sends them to enrol first.
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
+from csp.middleware import CSPMiddleware, PolicyParts
+from csp.utils import default_config
+from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -44,3 +49,17 @@ class RequireMFAMiddleware:
             return None
         enrol = reverse("mfa_activate_totp")
         return redirect(f"{enrol}?{urlencode({'next': request.get_full_path()})}")
+
+
+class PortalCSPMiddleware(CSPMiddleware):
+    """django-csp with a second, documented policy for the admin paths (see settings)."""
+
+    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if (
+            not report_only
+            and parts.config is None
+            and request.path.startswith(settings.PORTAL_ADMIN_PATH_PREFIXES)
+        ):
+            parts.config = default_config(settings.PORTAL_ADMIN_CSP_DIRECTIVES)
+        return parts

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     # Queue, phone numbers
     "django_q",
     "phonenumber_field",
+    "csp",
     # Django
     "django.contrib.admin",
     "django.contrib.auth",
@@ -91,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.PortalCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -318,6 +321,41 @@ SECURE_HSTS_PRELOAD = PUBLIC_BASE_URL_IS_HTTPS
 if env_bool("DJANGO_BEHIND_TLS_PROXY"):
     # Only behind a proxy that always sets this header itself.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp). Public and portal pages: scripts only from this site
+# and with the per-request nonce, no inline scripts or styles, never framed. The NHS.UK
+# stylesheet loads its web font from the NHS's own asset host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "https://assets.nhs.uk"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+# The Wagtail and Django admins (paths below) get a looser policy, because their own
+# JavaScript uses inline scripts and styles, and Wagtail's preview frames the site's pages
+# inside the admin. Staff reach them only after signing in with an authenticator app.
+PORTAL_ADMIN_PATH_PREFIXES = ("/admin/", "/django-admin/")
+PORTAL_ADMIN_CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF, UNSAFE_INLINE, UNSAFE_EVAL],
+    "style-src": [SELF, UNSAFE_INLINE],
+    "img-src": [SELF, "data:", "blob:"],
+    "font-src": [SELF, "data:", "https://assets.nhs.uk"],
+    "connect-src": [SELF],
+    "frame-src": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [SELF],
+    "base-uri": [SELF],
+    "object-src": [NONE],
+}
 
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
