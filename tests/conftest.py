@@ -1,5 +1,7 @@
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +83,42 @@ def load_settings(*names: str, **env: str) -> dict:
 @pytest.fixture
 def production_env() -> dict[str, str]:
     return dict(PRODUCTION_ENV)
+
+
+# --- No personal data in logs ----------------------------------------------------------------
+
+# Demo and test phone numbers (Ofcom's drama range) in any common shape, example.org email
+# addresses, and the fictional names the tests give service users.
+PERSONAL_DATA_PATTERNS = [
+    re.compile(r"(?:\+44\s?|0)7700\s?900\s?\d{3}"),
+    re.compile(r"\b7700900\d{3}\b"),
+    re.compile(r"[\w.+-]+@example\.org", re.IGNORECASE),
+    re.compile(r"\b(?:Avery|Robin)\b"),
+]
+
+
+class _CaptureAll(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(f"{record.name}: {record.getMessage()}")
+        except Exception:  # a record that cannot be formatted is not personal data
+            self.lines.append(f"{record.name}: <unformattable>")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_logs():
+    """Every log line written during the whole suite is scanned at the end."""
+    handler = _CaptureAll()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+    leaks = [line for line in handler.lines if any(p.search(line) for p in PERSONAL_DATA_PATTERNS)]
+    assert not leaks, "personal data in logs:\n" + "\n".join(leaks[:20])
