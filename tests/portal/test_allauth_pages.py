@@ -9,8 +9,12 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from allauth.account.fields import PhoneField
+from django import forms
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.template import Context, Template
+from django.template.base import Origin
 from django.urls import clear_url_caches
 
 from tests.factories import UserFactory
@@ -72,7 +76,9 @@ def assert_nhs_form_page(html: str) -> Page:
     assert page.find("main", id="maincontent")
     assert page.with_class("nhsuk-heading-l"), "the h1 is an NHS.UK heading"
     forms = page.find("form")
-    assert forms and all("novalidate" in form for form in forms)
+    # allauth writes two button-only forms by hand (resend a code, cancel); all others are ours.
+    hand_written = {"resend", "logout-from-stage"}
+    assert forms and all("novalidate" in f or f.get("id") in hand_written for f in forms)
     assert page.with_class("nhsuk-button")
     controls = page.controls()
     assert controls, "the page has a form to fill in"
@@ -309,3 +315,67 @@ def test_recovery_codes_are_readable_after_confirming_the_password(signed_in_cli
     assert page.find("label", for_="recovery_codes")
     assert all(code in html for code in codes)
     assert_no_inline_code(html.split("</main>")[0])
+
+
+def test_login_code_confirmation_page_is_an_nhs_form(client, login_by_code):
+    user = UserFactory()
+    response = client.post("/accounts/login/code/", {"email": user.email})
+    assert response.status_code == 302
+    response = client.get(response["Location"])
+    assert response.status_code == 200
+    page = assert_nhs_form_page(response.content.decode())
+    code = page.find("input", id="id_code")[0]
+    assert code["autocomplete"] == "one-time-code"
+    assert code["name"] == "code"
+
+
+class EveryKindOfField(forms.Form):
+    """Controls allauth may hand over once phone sign-in and other settings are on."""
+
+    phone = PhoneField(help_text="We will text a code to this number.")
+    new_password = forms.CharField(widget=forms.PasswordInput, label="New password")
+    notes = forms.CharField(widget=forms.Textarea, required=False)
+    remember = forms.BooleanField(label="Remember me", required=False)
+    contact = forms.ChoiceField(
+        choices=[("sms", "Text message"), ("email", "Email")], widget=forms.RadioSelect
+    )
+    service = forms.ChoiceField(choices=[("a", "Service A"), ("b", "Service B")])
+    secret = forms.CharField(widget=forms.HiddenInput)
+
+
+def render_fields(form: forms.Form) -> str:
+    template = Template(
+        "{% load allauth %}"
+        '{% element form form=form method="post" %}{% slot body %}'
+        "{% element fields form=form %}{% endelement %}{% endslot %}{% endelement %}",
+        # allauth's element tag needs to know which template it is in.
+        origin=Origin("tests", template_name="tests/fields.html"),
+    )
+    return template.render(Context({"form": form}))
+
+
+def test_fields_render_every_kind_of_control_as_nhs_components():
+    form = EveryKindOfField(data={"phone": "", "new_password": "x", "secret": "s"})
+    assert not form.is_valid()
+    html = render_fields(form)
+    page = Page(html)
+
+    phone = page.find("input", id="id_phone")[0]
+    assert phone["type"] == "tel" and phone["autocomplete"] == "tel"
+    assert page.find("label", for_="id_phone")
+    assert phone["aria-describedby"].split() == ["id_phone-hint", "id_phone-error"]
+    assert '<a href="#id_phone">Enter your mobile phone number</a>' in html
+    password = page.find("input", id="id_new_password")[0]
+    assert password["autocomplete"] == "new-password"
+    assert "value" not in password  # a typed password is never sent back
+    assert page.find("textarea", id="id_notes", class_="nhsuk-textarea")
+    assert "Notes (optional)" in html
+    assert page.find("input", id="id_remember", class_="nhsuk-checkboxes__input")
+    radios = page.find("input", type="radio")
+    assert [r["id"] for r in radios] == ["id_contact_0", "id_contact_1"]
+    assert page.find("legend", class_="nhsuk-fieldset__legend nhsuk-fieldset__legend--s")
+    assert '<a href="#id_contact_0">' in html  # the summary links to the first option
+    assert page.find("select", id="id_service")
+    assert page.find("input", type="hidden", name="secret", value="s")
+    assert "placeholder" not in html
+    assert_no_inline_code(html)
