@@ -9,6 +9,7 @@ from __future__ import annotations
 import phonenumbers
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.fields import PhoneField
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
@@ -53,6 +54,20 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Enrolling the first authenticator straight after signing in asks for no password
+        again: there is no second factor yet to protect, and every person-level page stays
+        closed until it is done. Any later change to sign-in security does ask."""
+        user = getattr(self.request, "user", None)
+        if (
+            app == "allauth.mfa"
+            and user is not None
+            and user.is_authenticated
+            and not Authenticator.objects.filter(user=user).exists()
+        ):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
     # --- phone numbers --------------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+from allauth.account.fields import EmailField
+from allauth.account.forms import LoginForm
 from django import forms
 
 from .models import AuditEvent, ConsentMethod, ConsentPurpose
@@ -54,3 +56,15 @@ class AuditSearchForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "The to date must be the same as or after the from date")
         return cleaned
+
+
+class EmailPasswordLoginForm(LoginForm):
+    """The password sign-in is for staff and volunteers, who sign in with an email address.
+
+    Phone numbers stay a login method only so service users can ask for a code by text.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"] = EmailField(label="Email address")
+        self.order_fields(["login", "password"])

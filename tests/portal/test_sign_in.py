@@ -115,10 +115,7 @@ def test_staff_must_enrol_an_authenticator_before_person_level_pages(client, ser
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"].startswith("/accounts/2fa/totp/activate/"), path
-    # Enrolment stays reachable (allauth asks for the password once more first).
-    enrol = client.get("/accounts/2fa/totp/activate/")
-    assert enrol["Location"].startswith("/accounts/reauthenticate/")
-    client.post(enrol["Location"], {"password": "test-password-123"})
+    # Enrolment stays reachable, without asking for the password a second time.
     page = client.get("/accounts/2fa/totp/activate/")
     assert page.status_code == 200
     assert "code" in page.content.decode().lower()
@@ -167,3 +164,11 @@ def test_rate_limits_are_on_and_use_the_shared_cache(settings):
     assert settings.ACCOUNT_RATE_LIMITS["request_login_code"]
     assert settings.ACCOUNT_RATE_LIMITS["login_failed"]
     assert settings.ACCOUNT_PREVENT_ENUMERATION is True
+
+
+def test_changing_sign_in_security_later_asks_for_the_password_again(client, service):
+    coordinator = make_member(Role.COORDINATOR, service)  # already has an authenticator
+    client.force_login(coordinator)
+    response = client.get("/accounts/2fa/recovery-codes/generate/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
