@@ -75,7 +75,10 @@ class AccountAdapter(DefaultAccountAdapter):
         return UKMobileField(**kwargs)
 
     def clean_phone(self, phone: str) -> str:
-        number = PhoneNumber.from_string(phone, region="GB") if phone.startswith("+") else None
+        try:
+            number = PhoneNumber.from_string(phone, region="GB")
+        except phonenumbers.NumberParseException:
+            number = None
         if not is_uk_mobile(number):
             raise ValidationError(INVALID_MOBILE_MESSAGE, code="invalid_mobile")
         return number.as_e164

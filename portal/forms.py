@@ -1,5 +1,5 @@
 from allauth.account.fields import EmailField
-from allauth.account.forms import LoginForm
+from allauth.account.forms import LoginForm, RequestLoginCodeForm
 from django import forms
 
 from .models import AuditEvent, ConsentMethod, ConsentPurpose
@@ -68,3 +68,17 @@ class EmailPasswordLoginForm(LoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"] = EmailField(label="Email address")
         self.order_fields(["login", "password"])
+
+
+class MobileLoginCodeForm(RequestLoginCodeForm):
+    """Service users ask for a sign-in code by mobile number only.
+
+    allauth's form also offers email, and fails with a server error when both are left empty
+    (found by the property tests); asking for the one thing service users have avoids both.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.pop("email", None)
+        self.fields["phone"].required = True
+        self.fields["phone"].error_messages["required"] = "Enter your mobile phone number"

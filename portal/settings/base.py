@@ -252,7 +252,10 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_FORMS = {"login": "portal.forms.EmailPasswordLoginForm"}
+ACCOUNT_FORMS = {
+    "login": "portal.forms.EmailPasswordLoginForm",
+    "request_login_code": "portal.forms.MobileLoginCodeForm",
+}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "L&D peer support"
