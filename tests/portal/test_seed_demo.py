@@ -1,12 +1,17 @@
 """seed_demo: idempotent, fictional, and refused outside development."""
 
+import re
+import time
+
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from wagtail.models import Page, Revision, Site
 
 from content.models import HomePage
-from portal.models import Service, ServiceLocation, User
+from portal.models import AuditEvent, Consent, Membership, Service, ServiceLocation, User
 from portal.phone import is_fictional_mobile
 from portal.roles import Role
 
@@ -28,6 +33,16 @@ def snapshot() -> dict:
         "pages": sorted(Page.objects.values_list("path", "slug", "title", "live")),
         "revisions": Revision.objects.count(),
         "sites": sorted(Site.objects.values_list("hostname", "port", "root_page_id")),
+        "memberships": sorted(
+            Membership.objects.values_list("user__username", "service__slug", "role")
+        ),
+        "consents": sorted(
+            Consent.objects.values_list("subject__username", "purpose", "withdrawn_at")
+        ),
+        "authenticators": sorted(
+            Authenticator.objects.values_list("user__username", "type", "data")
+        ),
+        "audit_events": AuditEvent.objects.count(),
     }
 
 
@@ -72,3 +87,13 @@ def test_seed_demo_contains_nothing_that_could_be_a_real_person(settings):
         # Ofcom's drama ranges for Leeds and Manchester numbers.
         assert service.phone.as_e164[:10] in {"+441134960", "+441614960"}
         assert "fictional" in service.area
+
+
+def test_seed_demo_staff_can_sign_in_with_the_printed_authenticator_key(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    volunteer = User.objects.get(username="demo-peer-volunteer")
+    key = re.search(r"peer-volunteer@example.org .* authenticator key (\w+)", out).group(1)
+    stored = Authenticator.objects.get(user=volunteer, type="totp").wrap()
+    assert stored.validate_code(format_hotp_value(hotp_value(key, int(time.time()) // 30)))
