@@ -98,3 +98,27 @@ def test_bad_audit_searches_get_clear_messages_not_errors(client, service, query
     client.force_login(make_member(Role.ADMINISTRATOR, service))
     response = client.get("/staff/audit/", query)
     assert response.status_code == 200
+
+
+def test_role_changes_in_the_admin_are_audited(client, service):
+    admin_user = make_member(Role.ADMINISTRATOR, service)
+    volunteer = make_member(Role.PEER_VOLUNTEER, service)
+    client.force_login(admin_user)
+    response = client.post(
+        "/django-admin/portal/membership/add/",
+        {"user": volunteer.pk, "service": service.pk, "role": Role.COORDINATOR},
+    )
+    assert response.status_code == 302
+    granted = AuditEvent.objects.get(action="permission_change", subject=volunteer)
+    assert granted.actor == admin_user
+    assert "role=coordinator" in granted.detail
+
+
+def test_the_admin_cannot_change_or_delete_audit_events(client, service, event):
+    client.force_login(make_member(Role.ADMINISTRATOR, service))
+    change = client.post(f"/django-admin/portal/auditevent/{event.pk}/change/", {"detail": "x"})
+    delete = client.post(f"/django-admin/portal/auditevent/{event.pk}/delete/", {"post": "yes"})
+    assert change.status_code in {403, 200}
+    assert delete.status_code == 403
+    event.refresh_from_db()
+    assert event.detail != "x"
