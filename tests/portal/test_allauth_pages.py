@@ -4,18 +4,15 @@ The HTML is parsed, not just searched, so that "every input has a label" and "th
 links to a real control" are checked as relationships, not as substrings.
 """
 
-import importlib
 import re
 from html.parser import HTMLParser
 
 import pytest
 from allauth.account.fields import PhoneField
 from django import forms
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.template import Context, Template
 from django.template.base import Origin
-from django.urls import clear_url_caches
 
 from tests.factories import UserFactory
 
@@ -119,29 +116,6 @@ def fresh_rate_limits():
     cache.clear()
 
 
-def _reload_account_urls() -> None:
-    import allauth.account.urls
-    import allauth.urls
-
-    import portal.urls
-
-    importlib.reload(allauth.account.urls)
-    importlib.reload(allauth.urls)
-    importlib.reload(portal.urls)
-    clear_url_caches()
-
-
-@pytest.fixture
-def login_by_code(settings):
-    """allauth adds /accounts/login/code/ to its URLs only when this is on at import time."""
-    original = getattr(django_settings, "ACCOUNT_LOGIN_BY_CODE_ENABLED", False)
-    settings.ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-    _reload_account_urls()
-    yield
-    settings.ACCOUNT_LOGIN_BY_CODE_ENABLED = original
-    _reload_account_urls()
-
-
 @pytest.mark.parametrize(
     ("path", "heading"),
     [("/accounts/login/", "Sign in"), ("/accounts/password/reset/", None)],
@@ -171,14 +145,14 @@ def test_sign_in_does_not_invite_people_to_sign_up(client):
     assert "sign up" not in html.lower()
 
 
-def test_login_by_code_page_is_an_nhs_form(client, login_by_code):
+def test_login_by_code_page_is_an_nhs_form(client):
     login_page = Page(client.get("/accounts/login/").content.decode())
     assert login_page.find("a", href="/accounts/login/code/")  # offered from sign-in
 
     response = client.get("/accounts/login/code/")
     assert response.status_code == 200
     page = assert_nhs_form_page(response.content.decode())
-    assert page.find("input", id="id_email", autocomplete="email")
+    assert page.find("input", id="id_phone", type="tel", autocomplete="tel")
 
 
 def test_empty_sign_in_shows_the_error_summary_and_field_errors(client):
@@ -317,9 +291,9 @@ def test_recovery_codes_are_readable_after_confirming_the_password(signed_in_cli
     assert_no_inline_code(html.split("</main>")[0])
 
 
-def test_login_code_confirmation_page_is_an_nhs_form(client, login_by_code):
-    user = UserFactory()
-    response = client.post("/accounts/login/code/", {"email": user.email})
+def test_login_code_confirmation_page_is_an_nhs_form(client):
+    UserFactory(email="", mobile="+447700900777")
+    response = client.post("/accounts/login/code/", {"phone": "07700 900777"})
     assert response.status_code == 302
     response = client.get(response["Location"])
     assert response.status_code == 200
