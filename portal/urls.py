@@ -29,6 +29,18 @@ urlpatterns = [
     path("staff/audit/", views.staff_audit, name="staff_audit"),
     path("notifications/", include("notifications.urls")),
     path("django-admin/", admin.site.urls),
+    # Wagtail's admin has its own password sign-in and reset; both would skip the
+    # authenticator step, so they are replaced by allauth's before Wagtail's URLs.
+    path(
+        "admin/login/",
+        RedirectView.as_view(url=settings.WAGTAILADMIN_LOGIN_URL, query_string=True),
+        name="wagtailadmin_login_redirect",
+    ),
+    path(
+        "admin/password_reset/",
+        RedirectView.as_view(url="/accounts/password/reset/"),
+        name="wagtailadmin_password_reset_redirect",
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     # Wagtail serves every other path from the page tree; keep it last.

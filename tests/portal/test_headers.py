@@ -21,6 +21,8 @@ REPRESENTATIVE = {
     "accounts/": "/accounts/login/",
     "django-admin/": "/django-admin/",
     "admin/": "/admin/",
+    "wagtailadmin_login_redirect": "/admin/login/",
+    "wagtailadmin_password_reset_redirect": "/admin/password_reset/",
     "documents/": "/documents/1/missing.pdf",
     "": "/",
 }

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -36,3 +38,25 @@ def test_nobody_can_sign_themselves_up(client):
     assert "Sign Up Closed" in response.content.decode() or "closed" in (
         response.content.decode().lower()
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ("/admin/login/", "/accounts/login/"),
+        ("/admin/password_reset/", "/accounts/password/reset/"),
+        ("/django-admin/login/", "/accounts/login/"),
+    ],
+)
+def test_admin_sign_in_and_reset_paths_go_to_allauth(client, path, target):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(target)
+
+
+def test_a_password_posted_to_the_wagtail_admin_login_does_not_sign_anyone_in(client):
+    user = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    response = client.post("/admin/login/", {"username": "boss", "password": "test-password-123"})
+    assert response.status_code in {302, 405}
+    assert "_auth_user_id" not in client.session
+    assert user.pk
