@@ -172,3 +172,13 @@ def test_changing_sign_in_security_later_asks_for_the_password_again(client, ser
     response = client.get("/accounts/2fa/recovery-codes/generate/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/reauthenticate/")
+
+
+def test_staff_signing_in_by_text_code_still_need_their_authenticator(client, service):
+    coordinator = make_member(Role.COORDINATOR, service, mobile="+447700900444")
+    client.post(CODE_URL, {"phone": "07700900444"})
+    response = client.post(CONFIRM_URL, {"code": sent_code()})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/authenticate/")
+    assert client.get("/staff/people/").status_code == 302
+    assert client.session.get("_auth_user_id") != str(coordinator.pk)
