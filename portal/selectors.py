@@ -30,6 +30,17 @@ def service_users_visible_to(*, user: User) -> QuerySet[User]:
     )
 
 
+def service_user_membership_visible_to(*, user: User, person: User) -> Membership | None:
+    """The service (membership) through which ``user`` may act for ``person``."""
+    memberships = Membership.objects.select_related("service").filter(
+        user=person, role=Role.SERVICE_USER
+    )
+    if not permissions.is_administrator(user):
+        services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
+        memberships = memberships.filter(service_id__in=services)
+    return memberships.order_by("service_id").first()
+
+
 def consents_visible_to(*, user: User) -> QuerySet[Consent]:
     """A service user's own consents; casework staff see their services' consents."""
     consents = Consent.objects.select_related("wording", "service")

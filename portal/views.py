@@ -156,17 +156,7 @@ def staff_person_consents(request, user_id: int):
     if not permissions.can_manage_people(request.user):
         raise _deny()
     person = get_object_or_404(selectors.service_users_visible_to(user=request.user), pk=user_id)
-    service_ids = permissions.service_ids_where(request.user, permissions.CASEWORK_ROLES) or set(
-        Membership.objects.filter(user=person, role=Role.SERVICE_USER).values_list(
-            "service_id", flat=True
-        )
-    )
-    membership = (
-        Membership.objects.select_related("service")
-        .filter(user=person, role=Role.SERVICE_USER, service_id__in=service_ids)
-        .order_by("service_id")
-        .first()
-    )
+    membership = selectors.service_user_membership_visible_to(user=request.user, person=person)
     if membership is None:
         raise _deny()
     form = StaffConsentForm(request.POST or None)
