@@ -42,6 +42,7 @@ def test_service_user_signs_in_with_mobile_and_code(client, service, typed):
     assert message.recipient_id == person.pk
     for word in ("police", "court", "custody", "mental", "drug"):
         assert word not in message.body.lower()
+    assert re.fullmatch(r"\d{6}", sent_code()), "a six-digit code"
     response = client.post(CONFIRM_URL, {"code": sent_code()}, follow=True)
     assert response.wsgi_request.user == person
     assert response.redirect_chain[-1][0] == "/dashboard/"
