@@ -240,7 +240,10 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 180
 ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 # Six digits: easy to read aloud and type, and phones offer to fill them in from the text.
-ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "dashed": False, "length": 6}
+# (allauth makes phone sign-in codes with its phone verification code format.)
+ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "dashed": False, "length": 6}
+ACCOUNT_LOGIN_BY_CODE_FORMAT = ALLAUTH_USER_CODE_FORMAT
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ALLAUTH_USER_CODE_FORMAT
 ACCOUNT_SIGNUP_FIELDS = ["phone", "email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "none"
