@@ -19,6 +19,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("", include("content.urls")),
     # Wagtail serves every other path from the page tree; keep it last.
     path("", include(wagtail_urls)),
 ]
