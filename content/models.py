@@ -84,6 +84,11 @@ class HomePage(CachedPageMixin, Page):
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
 
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = [
+        "content.GuidanceIndexPage",
+        "content.CaseStudyIndexPage",
+        "content.ServiceDirectoryPage",
+    ]
     max_count = 1
 
 
