@@ -44,6 +44,8 @@ DARK = (33, 43, 50)
 PALE = (232, 237, 238)
 WHITE = (255, 255, 255)
 SIZE = 240
+# Must match content/templates/content/components/easy_read_point.html.
+EASY_READ_RENDITION = "fill-240x240"
 
 
 def _person(draw: ImageDraw.ImageDraw, x: int, scale: float = 1.0, colour=BLUE) -> None:
@@ -130,6 +132,7 @@ def _pictures() -> dict[str, object]:
             image = Image(title=title, file=ImageFile(buffer, name=f"easy-read-{kind}.png"))
             image.full_clean()
             image.save()
+        image.get_rendition(EASY_READ_RENDITION)  # made now, not by the first readers at once
         found[kind] = image
     return found
 

@@ -1,7 +1,7 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db import transaction
-from django.contrib.auth.models import Group
 from wagtail.models import Page
 
 from content.models import CaseStudyPage, GuidanceIndexPage, GuidancePage, HomePage
