@@ -9,7 +9,8 @@ when an editor publishes. Here:
 * only responses a page marked cacheable (``response.page_cacheable``, set by
   ``CachedPageMixin.serve``) with status 200, no ``Set-Cookie`` and no ``Vary: Cookie`` are
   stored; stored copies tell browsers to check back every time (``max-age=0``);
-* every key includes a site-wide generation number. Publishing, unpublishing, moving or
+* every stored copy carries the site-wide generation number it was made in, and is used only
+  while that is still the current one. Publishing, unpublishing, moving or
   deleting any page, or changing a service, starts a new generation, so listings, the
   directory and the changed page itself are all fresh at once, in every process (the
   ``pages`` cache is Redis or a shared folder, never one process's memory).
@@ -50,10 +51,10 @@ def invalidate_all() -> None:
     _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _key(request: HttpRequest, gen: str) -> str:
+def _key(request: HttpRequest) -> str:
     host = request.get_host()
     digest = hashlib.sha256(f"{request.scheme}://{host}{request.path}".encode()).hexdigest()
-    return f"page:{gen}:{digest}"
+    return f"page:{digest}"
 
 
 def _request_is_cacheable(request: HttpRequest) -> bool:
@@ -83,13 +84,16 @@ class AnonymousPageCacheMiddleware:
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds <= 0 or not _request_is_cacheable(request):
             return self.get_response(request)
+        key = _key(request)
         try:
-            gen = generation()
-            stored = _cache().get(_key(request, gen))
+            # One round trip: the current generation and this page's stored copy together.
+            found = _cache().get_many([GENERATION_KEY, key])
+            gen = found.get(GENERATION_KEY) or generation()
+            stored = found.get(key)
         except Exception:  # a cache outage must not take the site down: serve uncached
             return self.get_response(request)
-        if stored is not None:
-            status, headers, content = stored
+        if stored is not None and stored[0] == gen:
+            _, status, headers, content = stored
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
@@ -108,8 +112,6 @@ class AnonymousPageCacheMiddleware:
                 if name.lower() not in {"set-cookie", HIT_HEADER.lower()}
             ]
             with contextlib.suppress(Exception):  # not storing is always safe
-                _cache().set(
-                    _key(request, gen), (response.status_code, headers, response.content), seconds
-                )
+                _cache().set(key, (gen, response.status_code, headers, response.content), seconds)
             response[HIT_HEADER] = "miss"
         return response
