@@ -790,7 +790,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace, tmp: Path) -> None:
     database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     database = redact(database_url) if args.database_url else "sqlite (temporary file)"
-    cache = f"redis {redact(args.redis_url)}" if args.redis_url else "local memory"
+    cache = (
+        f"redis {redact(args.redis_url)}"
+        if args.redis_url
+        else "local memory (pages: shared file cache)"
+    )
     static_root = tmp / "static"
     port = free_port()
     base_env = base_environment(
