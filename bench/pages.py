@@ -158,6 +158,7 @@ def base_environment(
             "DATABASE_URL": database_url,
             "DJANGO_STATIC_ROOT": str(static_root),
             "DJANGO_MEDIA_ROOT": str(media_root),
+            "DJANGO_PAGE_CACHE_DIR": str(media_root.parent / "page-cache"),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -483,6 +484,120 @@ def choose_load_generator(preference: str, concurrency: int) -> LoadGenerator:
     )
 
 
+# --- Guidance page: cached throughput, uncached latency, page weight --------------------------
+
+GUIDANCE_PATH = "/guidance/going-to-court/"
+LATENCY_REQUESTS = 300
+OWN_STATIC_PREFIXES = ("/static/portal/", "/static/content/")
+ACCEPT_ENCODING = "br, gzip"
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None):
+    """GET ``path``; return (status, headers, body exactly as transferred)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class PageWeight:
+    html: int
+    css: int
+    js: int
+    own_js: int
+    files: tuple[tuple[str, int, str], ...]  # (path, bytes transferred, encoding)
+
+    @property
+    def total(self) -> int:
+        return self.html + self.css + self.js
+
+
+def page_weight(port: int, path: str) -> PageWeight:
+    """Bytes a browser transfers for ``path``: the HTML, its stylesheets and scripts, and the
+    modules those scripts import, asking for brotli or gzip as a browser does."""
+    status, headers, body = fetch(port, path, {"Accept-Encoding": ACCEPT_ENCODING})
+    if status != 200:
+        raise SystemExit(f"GET {path} answered HTTP {status}")
+    html = body.decode(errors="replace")
+    css = re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', html)
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    files: list[tuple[str, int, str]] = []
+    sizes = {"css": 0, "js": 0, "own_js": 0}
+    seen: set[str] = set()
+    queue_ = [("css", url) for url in css] + [("js", url) for url in scripts]
+    while queue_:
+        kind, url = queue_.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        status, file_headers, content = fetch(port, url, {"Accept-Encoding": ACCEPT_ENCODING})
+        if status != 200:
+            raise SystemExit(f"GET {url} answered HTTP {status}")
+        files.append((url, len(content), file_headers.get("Content-Encoding", "identity")))
+        sizes[kind] += len(content)
+        if kind == "js":
+            if url.startswith(OWN_STATIC_PREFIXES):
+                sizes["own_js"] += len(content)
+            # Follow ES module imports (the shell's init.js imports the NHS.UK frontend).
+            _, _, plain = fetch(port, url)
+            base = url.rsplit("/", 1)[0]
+            for target in re.findall(rb"""import[^'"]*['"]([^'"]+\.js)['"]""", plain):
+                target = target.decode()
+                while target.startswith("../"):
+                    base, target = base.rsplit("/", 1)[0], target[3:]
+                queue_.append(
+                    ("js", target if target.startswith("/") else f"{base}/{target.lstrip('./')}")
+                )
+    return PageWeight(
+        html=len(body),
+        css=sizes["css"],
+        js=sizes["js"],
+        own_js=sizes["own_js"],
+        files=tuple(files),
+    )
+
+
+def guidance_paths(port: int) -> list[str]:
+    _, _, body = fetch(port, "/guidance/")
+    paths = sorted(
+        set(re.findall(r'href="(/guidance/[a-z0-9-]+/(?:easy-read/)?)"', body.decode()))
+    )
+    if not paths:
+        raise SystemExit("No guidance pages found on /guidance/")
+    return paths
+
+
+@dataclass(frozen=True)
+class Latency:
+    count: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    pages: int
+
+
+def uncached_latency(port: int, paths: list[str], requests: int) -> Latency:
+    """One client, one request at a time, cycling through every guidance and easy-read page
+    on a server whose page cache is off: the latency a reader meets on a cache miss."""
+    timings = []
+    for n in range(requests):
+        started = time.perf_counter()
+        status, headers, _ = fetch(port, paths[n % len(paths)])
+        timings.append((time.perf_counter() - started) * 1000)
+        if status != 200 or "X-Page-Cache" in headers:
+            raise SystemExit(f"uncached GET {paths[n % len(paths)]}: HTTP {status}, {headers}")
+    timings.sort()
+
+    def pick(q: float) -> float:
+        return timings[min(len(timings) - 1, int(round(q * (len(timings) - 1))))]
+
+    return Latency(len(timings), pick(0.5), pick(0.95), timings[-1], len(paths))
+
+
 # --- Query count ----------------------------------------------------------------------------
 
 QUERY_COUNT_FLAG = "--count-home-queries"
@@ -587,6 +702,62 @@ def print_summary(
     print(json.dumps(summary))
 
 
+WEIGHT_TARGET_BYTES = 230 * 1024
+OWN_JS_TARGET_BYTES = 30 * 1024
+CACHED_RATIO_TARGET = 0.85
+
+
+def print_guidance_summary(
+    *, guidance: LoadResult, static: LoadResult, weight: PageWeight, latency: Latency
+) -> None:
+    ratio = guidance.rps / static.rps if static.rps else None
+
+    def verdict(ok: bool) -> str:
+        return "meets target" if ok else "MISSES target"
+
+    print()
+    print("=" * 72)
+    print(
+        f"cached guidance  : {guidance.rps:8.1f} req/s  ({guidance.failures} failures)  [{GUIDANCE_PATH}]"
+    )
+    print(
+        f"ratio to static  : {'n/a' if ratio is None else f'{ratio:.2f}'}  "
+        f"(target >= {CACHED_RATIO_TARGET}: {verdict(ratio is not None and ratio >= CACHED_RATIO_TARGET)})"
+    )
+    print(
+        f"uncached latency : p50 {latency.p50_ms:.1f} ms, p95 {latency.p95_ms:.1f} ms, "
+        f"max {latency.max_ms:.1f} ms  ({latency.count} requests, one at a time, "
+        f"{latency.pages} guidance and easy-read pages, page cache off)"
+    )
+    print(
+        f"page weight      : {weight.total / 1024:.1f} KB = HTML {weight.html / 1024:.1f} + "
+        f"CSS {weight.css / 1024:.1f} + JS {weight.js / 1024:.1f} KB as transferred "
+        f"({verdict(weight.total <= WEIGHT_TARGET_BYTES)} of 230 KB)"
+    )
+    print(
+        f"own JavaScript   : {weight.own_js / 1024:.2f} KB "
+        f"({verdict(weight.own_js <= OWN_JS_TARGET_BYTES)} of 30 KB)"
+    )
+    for path, size, encoding in weight.files:
+        print(f"  {size:>8} B  {encoding:<8} {path}")
+    print("=" * 72)
+    print(
+        json.dumps(
+            {
+                "guidance_cached_rps": round(guidance.rps, 1),
+                "guidance_cached_ratio_static": None if ratio is None else round(ratio, 3),
+                "uncached_p50_ms": round(latency.p50_ms, 1),
+                "uncached_p95_ms": round(latency.p95_ms, 1),
+                "page_weight_bytes": weight.total,
+                "page_weight_html_bytes": weight.html,
+                "page_weight_css_bytes": weight.css,
+                "page_weight_js_bytes": weight.js,
+                "own_js_bytes": weight.own_js,
+            }
+        )
+    )
+
+
 # --- Main -----------------------------------------------------------------------------------
 
 
@@ -619,7 +790,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace, tmp: Path) -> None:
     database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     database = redact(database_url) if args.database_url else "sqlite (temporary file)"
-    cache = f"redis {redact(args.redis_url)}" if args.redis_url else "local memory"
+    cache = (
+        f"redis {redact(args.redis_url)}"
+        if args.redis_url
+        else "local memory (pages: shared file cache)"
+    )
     static_root = tmp / "static"
     port = free_port()
     base_env = base_environment(
@@ -657,8 +832,36 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         home = generator.measure(port, "/", args.duration)
         print(f"Measuring {static_path} for {args.duration:g} s ...", flush=True)
         static = generator.measure(port, static_path, args.duration)
+
+        fetch(port, GUIDANCE_PATH)  # the first reader fills the cache
+        _, cache_headers, _ = fetch(port, GUIDANCE_PATH)
+        if cache_headers.get("X-Page-Cache") != "hit":
+            raise SystemExit(f"{GUIDANCE_PATH} was not served from the page cache")
+        print(f"Measuring cached {GUIDANCE_PATH} for {args.duration:g} s ...", flush=True)
+        guidance = generator.measure(port, GUIDANCE_PATH, args.duration)
+        weight = page_weight(port, GUIDANCE_PATH)
+        paths = guidance_paths(port)
     finally:
         stop_gunicorn(server)
+
+    uncached_port = free_port()
+    uncached_env = {
+        **production_environment(base_env, uncached_port),
+        "DJANGO_PAGE_CACHE_SECONDS": "0",
+    }
+    print(f"Starting gunicorn with the page cache off on port {uncached_port} ...", flush=True)
+    uncached_server = start_gunicorn(uncached_env, uncached_port, tmp / "gunicorn-uncached.log")
+    try:
+        wait_until_healthy(uncached_server, uncached_port, tmp / "gunicorn-uncached.log")
+        for path in paths:  # each worker's first request of a page is not typical
+            fetch(uncached_port, path)
+            fetch(uncached_port, path)
+        print(
+            f"Timing {LATENCY_REQUESTS} uncached requests over {len(paths)} pages ...", flush=True
+        )
+        latency = uncached_latency(uncached_port, paths, LATENCY_REQUESTS)
+    finally:
+        stop_gunicorn(uncached_server)
     unusual = unusual_log_lines(log_path)
     if unusual:
         print("gunicorn printed (besides routine [INFO] lines):")
@@ -678,6 +881,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         database=database,
         cache=cache,
     )
+    print_guidance_summary(guidance=guidance, static=static, weight=weight, latency=latency)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

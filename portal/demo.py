@@ -17,6 +17,7 @@ from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Collection, Locale, Page, Site
 
+from content.demo import content_demo_seed
 from content.models import HomePage
 
 from .models import (
@@ -41,6 +42,7 @@ SERVICES = [
         "area": "Northmoor, Dalebridge and the Upper Dale villages (a fictional demo area)",
         "phone": "+441134960100",
         "hours": "Every day, 7am to 10pm",
+        "postcode_districts": "NM1 NM2 NM3 DB1 DB2 UD1",
         "locations": [
             (ServiceLocation.Kind.CUSTODY_SUITE, "Northmoor Central custody suite", "Northmoor"),
             (ServiceLocation.Kind.CUSTODY_SUITE, "Dalebridge custody suite", "Dalebridge"),
@@ -54,6 +56,7 @@ SERVICES = [
         "area": "Riverside, Eastfield and Kingsmere (a fictional demo area)",
         "phone": "+441614960200",
         "hours": "Monday to Friday, 8am to 8pm; weekends, 9am to 5pm",
+        "postcode_districts": "RV1 RV2 EF1 EF2 KM1",
         "locations": [
             (ServiceLocation.Kind.CUSTODY_SUITE, "Riverside custody suite", "Riverside"),
             (ServiceLocation.Kind.MAGISTRATES_COURT, "Eastfield Magistrates' Court", "Eastfield"),
@@ -115,7 +118,7 @@ def _seed_services() -> list[Service]:
     services = []
     for spec in SERVICES:
         service = Service.objects.filter(slug=spec["slug"]).first() or Service(slug=spec["slug"])
-        for field in ("name", "area", "phone", "hours"):
+        for field in ("name", "area", "phone", "hours", "postcode_districts"):
             setattr(service, field, spec[field])
         service.full_clean()
         service.save()
@@ -230,4 +233,5 @@ def demo_seed() -> tuple[list[Service], list[DemoAccount], HomePage]:
     accounts = _seed_accounts(services[0])
     _seed_consents(services[0])
     home = _seed_site()
+    content_demo_seed(home=home)
     return services, accounts, home

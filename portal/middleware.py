@@ -21,7 +21,8 @@ from wagtail.views import serve as wagtail_serve
 from .permissions import needs_mfa
 from .views import healthz
 
-ALLOWED_VIEW_MODULE_PREFIXES = ("allauth.",)
+# allauth (sign-in, enrolment), the public site's own views (search) and its images.
+ALLOWED_VIEW_MODULE_PREFIXES = ("allauth.", "content.views", "wagtail.images.views.serve")
 ALLOWED_VIEWS = {wagtail_serve, healthz}
 
 
@@ -37,6 +38,8 @@ class RequireMFAMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None  # nobody is signed in; not touching the session keeps pages cacheable
         user = request.user
         if not needs_mfa(user):
             return None

@@ -99,6 +99,13 @@ class Service(models.Model):
         max_length=300,
         help_text='For example "Every day, 8am to 10pm".',
     )
+    postcode_districts = models.CharField(
+        "postcode districts covered",
+        max_length=1000,
+        blank=True,
+        default="",
+        help_text='The first half of the postcodes covered, separated by spaces: "NM1 NM2 DB4".',
+    )
 
     class Meta:
         ordering = ["name"]

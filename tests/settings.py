@@ -28,6 +28,13 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 if REDIS_URL:
     # Keep test keys apart from anything else using the same Redis database.
     CACHES["default"]["KEY_PREFIX"] = f"portal-test-{os.getpid()}"
+    CACHES["pages"]["KEY_PREFIX"] = f"portal-test-pages-{os.getpid()}"
+else:
+    # One process: the page cache can live in memory (production shares a folder instead).
+    CACHES["pages"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+    }
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

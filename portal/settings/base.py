@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     # Wagtail and the NHS.UK design system
     "wagtailnhsukfrontend",
     "wagtail.contrib.forms",
+    "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.embeds",
@@ -95,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.PortalCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and auth: a cached page for an anonymous reader costs no query.
+    "content.cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,6 +176,23 @@ else:
         }
     }
 
+# Public pages for anonymous readers (content/cache.py). Shared by every process of the site,
+# so a publish in one process (or an unpublish in the worker) reaches all of them at once:
+# Redis when there is one, else a file-based cache on this machine.
+PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "3600"))
+if REDIS_URL:
+    CACHES["pages"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "portal-pages",
+    }
+else:
+    CACHES["pages"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("DJANGO_PAGE_CACHE_DIR", str(BASE_DIR / ".page-cache")),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+
 # django-q2. Chosen deliberately:
 # - timeout (how long one task may run) is well under retry (when an unacknowledged task is
 #   handed out again), so a slow task is killed before a second copy of it can start;
@@ -202,12 +222,20 @@ else:
     Q_CLUSTER["poll"] = 1
 
 # Schedules the `setup_schedules` command creates or updates (idempotently, by name).
-# `schedule_type` is one of django-q2's codes: I hourly, D daily, W weekly, M minutes.
+# `schedule_type` is one of django-q2's codes: I every `minutes`, H hourly, D daily, W weekly.
 PORTAL_SCHEDULES = [
     {
         "name": "Clear expired sessions",
         "func": "portal.tasks.sessions_clear_expired",
         "schedule_type": "D",
+    },
+    {
+        # Case studies whose publication consent has expired or been withdrawn come down
+        # within one run of this schedule.
+        "name": "Unpublish case studies without consent",
+        "func": "content.tasks.case_studies_consent_sweep",
+        "schedule_type": "I",
+        "minutes": 15,
     },
 ]
 
@@ -311,6 +339,9 @@ TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").strip()
 
 # --- Security -------------------------------------------------------------------------------
 
+# Messages ride in their own signed cookie, so reading them on a public page does not touch
+# the session (which would mark every page "Vary: Cookie" and defeat the page cache).
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -436,3 +467,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "odt", "txt"]
+# An edit made while a page is in review needs the review again: a reviewer approves what
+# they read, not a later revision.
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# Approval publishes the approved revision (content/workflows.py), not whatever is latest.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "content.workflows.publish_approved_revision"
+WAGTAILSEARCH_HITS_MAX_AGE = 14

@@ -38,7 +38,7 @@ MATRIX = {
     "sms_outbox": ("get", lambda ctx: "/notifications/outbox/", CASEWORK, 200),
 }
 OUR_APPS = ("portal.", "notifications.", "peer_support.", "content.")
-NOT_PERSON_LEVEL = {"healthz"}
+NOT_PERSON_LEVEL = {"healthz", "search"}  # public: health check and site search
 
 
 @pytest.fixture

@@ -48,10 +48,11 @@ def test_schedules_are_created_once_and_kept_in_step(settings):
         (spec["name"], spec["func"], spec["schedule_type"]) for spec in settings.PORTAL_SCHEDULES
     ]
 
-    settings.PORTAL_SCHEDULES = [{**settings.PORTAL_SCHEDULES[0], "schedule_type": "W"}]
+    first = settings.PORTAL_SCHEDULES[0]
+    settings.PORTAL_SCHEDULES = [{**first, "schedule_type": "W"}]
     call_command("setup_schedules")
-    assert Schedule.objects.get().schedule_type == "W"
-    assert Schedule.objects.count() == 1
+    assert Schedule.objects.get(name=first["name"]).schedule_type == "W"
+    assert Schedule.objects.count() == len(rows)
 
 
 @pytest.mark.django_db

@@ -8,9 +8,18 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from wagtail.models import Page, Revision, Site
+from wagtail.images import get_image_model
+from wagtail.images.models import Rendition
+from wagtail.models import GroupPagePermission, Page, Revision, Site, Workflow, WorkflowPage
 
-from content.models import HomePage
+from content.models import (
+    CaseStudyPage,
+    EasyReadPage,
+    GuidancePage,
+    HomePage,
+    PublicationConsent,
+    ServiceDirectoryPage,
+)
 from portal.models import AuditEvent, Consent, Membership, Service, ServiceLocation, User
 from portal.phone import is_fictional_mobile
 from portal.roles import Role
@@ -43,6 +52,17 @@ def snapshot() -> dict:
             Authenticator.objects.values_list("user__username", "type", "data")
         ),
         "audit_events": AuditEvent.objects.count(),
+        "publication_consents": sorted(
+            PublicationConsent.objects.values_list("reference", "given_on", "expires_on")
+        ),
+        "images": sorted(get_image_model().objects.values_list("title", "file")),
+        "renditions": Rendition.objects.count(),
+        "workflows": sorted(Workflow.objects.values_list("name", flat=True)),
+        "workflow_pages": sorted(WorkflowPage.objects.values_list("page_id", "workflow_id")),
+        "page_permissions": sorted(
+            GroupPagePermission.objects.values_list("group__name", "page_id", "permission_id")
+        ),
+        "postcode_districts": sorted(Service.objects.values_list("slug", "postcode_districts")),
     }
 
 
@@ -74,6 +94,23 @@ def test_seed_demo_creates_site_services_and_one_account_per_role(settings):
         assert group.user_set.count() == 1, role
     # Wagtail's placeholder welcome page has been replaced, not left beside ours.
     assert Page.objects.filter(depth=2).count() == 1
+
+
+def test_seed_demo_creates_the_information_site(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    guidance = GuidancePage.objects.live()
+    assert guidance.count() >= 8
+    for page in guidance:
+        assert EasyReadPage.objects.child_of(page).live().count() == 1, page.title
+    stories = CaseStudyPage.objects.live()
+    assert stories.count() == 3
+    for story in stories:
+        assert story.consent is not None
+        assert story.anonymised and story.no_real_names
+        assert story.no_real_places and story.no_offence_dates
+    assert ServiceDirectoryPage.objects.live().count() == 1
+    assert all(service.postcode_districts for service in Service.objects.all())
 
 
 def test_seed_demo_contains_nothing_that_could_be_a_real_person(settings):
