@@ -518,7 +518,7 @@ def referrals_st(draw, max_size=8, max_supporter_id=6):
     ]
 
 
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
