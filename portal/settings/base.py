@@ -328,6 +328,20 @@ STORAGES = {
 }
 WHITENOISE_MAX_AGE = 0 if DEBUG else 60 * 60
 
+# --- Peer matching --------------------------------------------------------------------------
+
+# How much each part of the score counts when suggesting a peer supporter (peer_support/
+# matching.py). Each part is 0..1 and the total is divided by the sum of the weights, so only
+# their proportions matter. Hard rules (service, capacity, readiness, exclusions...) are not
+# weights and cannot be tuned here.
+PEER_MATCHING_WEIGHTS = {
+    "lived_experience": 0.4,  # shares lived experience of the person's needs
+    "area": 0.25,  # covers their postcode district (full) or postcode area (half)
+    "availability": 0.15,  # free at the times they are
+    "interests": 0.1,  # shared interests
+    "load": 0.1,  # more free places: spreads the work
+}
+
 # --- SMS ------------------------------------------------------------------------------------
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console").strip().lower()
