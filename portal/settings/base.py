@@ -237,6 +237,13 @@ PORTAL_SCHEDULES = [
         "schedule_type": "I",
         "minutes": 15,
     },
+    {
+        # Supporters whose DBS lapsed, training is missing or supervision is overdue are paused
+        # so they cannot be matched (peer_support/readiness.py).
+        "name": "Pause supporters who are not ready",
+        "func": "peer_support.tasks.supporters_readiness_sweep",
+        "schedule_type": "D",
+    },
 ]
 
 # --- Authentication -------------------------------------------------------------------------
@@ -341,6 +348,19 @@ PEER_MATCHING_WEIGHTS = {
     "interests": 0.1,  # shared interests
     "load": 0.1,  # more free places: spreads the work
 }
+
+# Readiness of peer supporters (peer_support/readiness.py). A supporter who fails any of these
+# is paused by the daily "Pause supporters who are not ready" schedule and cannot be matched.
+PEER_DBS_VALID_DAYS = 1095  # a DBS check counts for 3 years from its date, then is lapsed
+PEER_SUPERVISION_INTERVAL_DAYS = 56  # supervision at least every 8 weeks, else overdue
+PEER_REQUIRED_TRAINING = [  # module codes every supporter must have completed
+    "safeguarding",
+    "boundaries",
+    "data_protection",
+    "lived_experience_sharing",
+]
+# How long a supporter has to accept an offered match before it goes to the next person.
+PEER_OFFER_DEADLINE_HOURS = 48
 
 # --- Email (editors' notices, password resets) -------------------------------------------------
 

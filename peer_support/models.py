@@ -1,0 +1,398 @@
+"""Peer support records: the people referred, their supporters, who must never meet, matches
+and appointments.
+
+Lists (needs, languages, districts...) are JSON lists validated against their choices, so the
+same schema works on SQLite and PostgreSQL without ArrayField. Models hold data and its shape
+only: every write goes through ``peer_support/services.py``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.deconstruct import deconstructible
+
+from portal.phone import UKMobileNumberField
+
+from .matching import NEED_LABELS
+
+NEED_CHOICES = [(code, label.capitalize()) for code, label in NEED_LABELS.items()]
+
+ACCESSIBILITY_CHOICES = [
+    ("easy_read", "Easy read"),
+    ("large_print", "Large print"),
+    ("interpreter", "Interpreter"),
+]
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_PARTS = ("morning", "afternoon", "evening")
+
+# Outward code of a UK postcode: "LS6", "NM1", "EC1A", "B2". Stored upper case.
+DISTRICT_RE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
+
+
+@deconstructible
+class ChoiceListValidator:
+    """A JSON value must be a list of distinct codes taken from ``choices``."""
+
+    def __init__(self, choices: list[str]) -> None:
+        self.choices = list(choices)
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("Enter a list of codes.", code="not_a_list")
+        unknown = sorted(set(value) - set(self.choices))
+        if unknown:
+            raise ValidationError(
+                "Unknown choice(s): %(unknown)s.",
+                code="invalid_choice",
+                params={"unknown": ", ".join(unknown)},
+            )
+        if len(set(value)) != len(value):
+            raise ValidationError("A choice is listed twice.", code="duplicate")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChoiceListValidator) and self.choices == other.choices
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.choices))
+
+
+def validate_word_list(value) -> None:
+    """Free words (languages, interests): a list of short non-empty strings."""
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.strip() and len(v) <= 50 for v in value
+    ):
+        raise ValidationError("Enter a list of short words.", code="not_a_word_list")
+
+
+def validate_district(value: str) -> None:
+    if value and not DISTRICT_RE.match(value):
+        raise ValidationError(
+            'Enter the first half of a postcode, like "LS6" or "NM1".', code="invalid_district"
+        )
+
+
+def validate_district_list(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("Enter a list of postcode districts.", code="not_a_list")
+    for district in value:
+        validate_district(district)
+        if not district:
+            raise ValidationError("A postcode district is empty.", code="invalid_district")
+
+
+def validate_availability(value) -> None:
+    """Weekly slots as ``[["mon", "morning"], ["sat", "afternoon"]]``."""
+    if not isinstance(value, list):
+        raise ValidationError("Enter a list of [day, part of day] pairs.", code="not_a_list")
+    for slot in value:
+        if (
+            not isinstance(slot, list | tuple)
+            or len(slot) != 2
+            or slot[0] not in DAYS
+            or slot[1] not in DAY_PARTS
+        ):
+            raise ValidationError(
+                "Each time must be a day (mon..sun) and a part of the day "
+                "(morning, afternoon, evening).",
+                code="invalid_slot",
+            )
+
+
+class AgeBand(models.TextChoices):
+    UNDER_18 = "under_18", "Under 18"
+    AGE_18_24 = "18_24", "18 to 24"
+    AGE_25_PLUS = "25_plus", "25 or over"
+
+
+class ServiceUserRecord(models.Model):
+    """A person referred by L&D, and their peer support record.
+
+    ``user`` is empty until the person has an account: a referral often comes first. Nothing
+    that needs consent (matching, reminders) can happen until it is set, because consent is
+    recorded against the account.
+    """
+
+    class Status(models.TextChoices):
+        REFERRED = "referred", "Referred"
+        AWAITING_MATCH = "awaiting_match", "Waiting for a supporter"
+        MATCHED = "matched", "Matched"
+        CLOSED = "closed", "Closed"
+
+    service = models.ForeignKey(
+        "portal.Service", on_delete=models.PROTECT, related_name="service_user_records"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="peer_record",
+        null=True,
+        blank=True,
+    )
+    preferred_name = models.CharField(max_length=100)
+    mobile = UKMobileNumberField(blank=True, default="", region="GB")
+    age_band = models.CharField(max_length=10, choices=AgeBand.choices)
+    gender = models.CharField(max_length=50, blank=True, default="")
+    preferred_supporter_gender = models.CharField(
+        max_length=50, blank=True, default="", help_text="Blank: no preference."
+    )
+    languages = models.JSONField(
+        default=list, blank=True, validators=[validate_word_list], help_text='e.g. ["en", "pl"]'
+    )
+    home_district = models.CharField(
+        "home postcode district",
+        max_length=4,
+        blank=True,
+        default="",
+        validators=[validate_district],
+    )
+    needs = models.JSONField(
+        default=list, blank=True, validators=[ChoiceListValidator(list(NEED_LABELS))]
+    )
+    accessibility_needs = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[ChoiceListValidator([code for code, _ in ACCESSIBILITY_CHOICES])],
+    )
+    interests = models.JSONField(default=list, blank=True, validators=[validate_word_list])
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    closed_reason = models.CharField(max_length=200, blank=True, default="")
+    in_custody = models.BooleanField(
+        default=False, help_text="While in custody the person is not sent text messages."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["service", "status"])]
+
+    def __str__(self) -> str:
+        # Never the name or number: this string reaches logs and admin history.
+        return f"Record {self.pk}"
+
+    def clean(self) -> None:
+        self.home_district = self.home_district.strip().upper()
+        if self.status == self.Status.CLOSED and not self.closed_reason.strip():
+            raise ValidationError({"closed_reason": "Say why the record is closed."})
+        if self.status != self.Status.CLOSED and self.closed_reason:
+            raise ValidationError({"closed_reason": "Only a closed record has a reason."})
+
+
+class Supporter(models.Model):
+    """A peer support worker (paid) or volunteer, with their checks and training."""
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", "Peer support worker"
+        VOLUNTEER = "volunteer", "Peer volunteer"
+
+    class DBSLevel(models.TextChoices):
+        BASIC = "basic", "Basic"
+        STANDARD = "standard", "Standard"
+        ENHANCED = "enhanced", "Enhanced"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supporter_profile"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    services = models.ManyToManyField("portal.Service", related_name="supporters")
+    lived_experience = models.JSONField(
+        default=list, blank=True, validators=[ChoiceListValidator(list(NEED_LABELS))]
+    )
+    languages = models.JSONField(default=list, blank=True, validators=[validate_word_list])
+    gender = models.CharField(max_length=50, blank=True, default="")
+    districts_covered = models.JSONField(
+        default=list, blank=True, validators=[validate_district_list]
+    )
+    interests = models.JSONField(default=list, blank=True, validators=[validate_word_list])
+    capacity = models.PositiveSmallIntegerField(
+        default=3, help_text="How many people they can support at once."
+    )
+    availability = models.JSONField(
+        "weekly availability", default=list, blank=True, validators=[validate_availability]
+    )
+    paused = models.BooleanField(default=False)
+    paused_reason = models.CharField(max_length=200, blank=True, default="")
+    dbs_checked_on = models.DateField("DBS check date", null=True, blank=True)
+    dbs_level = models.CharField(
+        "DBS level", max_length=10, choices=DBSLevel.choices, blank=True, default=""
+    )
+    risk_assessment_recorded_on = models.DateField(null=True, blank=True)
+    risk_assessment_notes = models.CharField(max_length=500, blank=True, default="")
+    training_modules_completed = models.JSONField(
+        default=list, blank=True, validators=[validate_word_list]
+    )
+    last_supervision_on = models.DateField(null=True, blank=True)
+    cleared_for_under_18 = models.BooleanField("cleared to support under-18s", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Supporter {self.pk}"
+
+    def clean(self) -> None:
+        self.districts_covered = [d.strip().upper() for d in self.districts_covered or []]
+        if self.paused and not self.paused_reason.strip():
+            raise ValidationError({"paused_reason": "Say why the supporter is paused."})
+
+
+class Exclusion(models.Model):
+    """Two people who must never be matched: a person and a supporter, or two people referred
+    (then neither may have the other's supporter). The reason is for staff only."""
+
+    class Kind(models.TextChoices):
+        CO_DEFENDANT = "co_defendant", "Co-defendant"
+        VICTIM_PERPETRATOR = "victim_perpetrator", "Victim and perpetrator"
+        KNOWN_TO_EACH_OTHER = "known_to_each_other", "Known to each other"
+        FAMILY = "family", "Family"
+        OTHER = "other", "Other"
+
+    service_user = models.ForeignKey(
+        ServiceUserRecord, on_delete=models.CASCADE, related_name="exclusions"
+    )
+    supporter = models.ForeignKey(
+        Supporter, on_delete=models.CASCADE, related_name="exclusions", null=True, blank=True
+    )
+    other_service_user = models.ForeignKey(
+        ServiceUserRecord,
+        on_delete=models.CASCADE,
+        related_name="exclusions_against",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    reason = models.TextField(help_text="Staff only. Never shown to volunteers.")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(supporter__isnull=False) & Q(other_service_user__isnull=True))
+                | (Q(supporter__isnull=True) & Q(other_service_user__isnull=False)),
+                name="peer_exclusion_exactly_one_target",
+                violation_error_message="Choose either a supporter or another person, not both.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(other_service_user=models.F("service_user")),
+                name="peer_exclusion_not_self",
+                violation_error_message="A person cannot be excluded from themselves.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Exclusion {self.pk}"
+
+
+class Match(models.Model):
+    """A person and their supporter, from start to end. One active match per person."""
+
+    class EndReason(models.TextChoices):
+        GOALS_MET = "goals_met", "Goals met"
+        DISENGAGED = "disengaged", "Stopped engaging"
+        MOVED = "moved", "Moved away"
+        SAFEGUARDING = "safeguarding", "Safeguarding"
+        SUPPORTER_LEFT = "supporter_left", "Supporter left"
+
+    service_user = models.ForeignKey(
+        ServiceUserRecord, on_delete=models.PROTECT, related_name="matches"
+    )
+    supporter = models.ForeignKey(Supporter, on_delete=models.PROTECT, related_name="matches")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name_plural = "matches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_user"],
+                condition=Q(ended_at__isnull=True),
+                name="peer_match_one_active_per_person",
+                violation_error_message="This person already has a supporter.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(ended_at__isnull=True) & Q(end_reason=""))
+                | (Q(ended_at__gte=models.F("started_at")) & ~Q(end_reason="")),
+                name="peer_match_end_consistent",
+                violation_error_message="An ended match needs an end time and a reason.",
+            ),
+        ]
+        indexes = [models.Index(fields=["supporter", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"Match {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class Appointment(models.Model):
+    """An appointment the person is helped to get to. ``place_label`` is what text messages
+    may say; the full address stays in the portal."""
+
+    class Kind(models.TextChoices):
+        MENTAL_HEALTH_ASSESSMENT = "mental_health_assessment", "Mental health assessment"
+        DRUG_ALCOHOL_SERVICE = "drug_alcohol_service", "Drug and alcohol service"
+        GP = "gp", "GP"
+        HOUSING = "housing", "Housing"
+        BENEFITS = "benefits", "Benefits"
+        OTHER = "other", "Other"
+
+    class Outcome(models.TextChoices):
+        ATTENDED = "attended", "Attended"
+        DID_NOT_ATTEND = "did_not_attend", "Did not attend"
+        CANCELLED = "cancelled", "Cancelled"
+        REARRANGED = "rearranged", "Rearranged"
+        UNKNOWN = "unknown", "Not known"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    service_user = models.ForeignKey(
+        ServiceUserRecord, on_delete=models.PROTECT, related_name="appointments"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    place_label = models.CharField(
+        max_length=80, help_text='A neutral name used in text messages, e.g. "Riverside Centre".'
+    )
+    address = models.CharField(max_length=300, help_text="Full address. Shown in the portal only.")
+    starts_at = models.DateTimeField(db_index=True)
+    arranged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    supporter_attending = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, default="")
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Appointment {self.pk}"
