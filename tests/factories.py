@@ -1,7 +1,11 @@
 """factory_boy factories. Everything fictional: drama-range numbers, example.org emails."""
 
-import factory
+import datetime as _dt
 
+import factory
+from django.utils import timezone
+
+from peer_support.models import Appointment, Match, ServiceUserRecord, Supporter
 from portal.models import Service, ServiceLocation, User
 
 
@@ -36,3 +40,76 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     mobile = ""
     password = factory.django.Password("test-password-123")
+
+
+# --- Peer support ---------------------------------------------------------------------------
+
+REQUIRED_TRAINING = ["safeguarding", "boundaries", "data_protection", "lived_experience_sharing"]
+
+
+class ServiceUserRecordFactory(factory.django.DjangoModelFactory):
+    """A referral; fictional name and a drama-range number."""
+
+    class Meta:
+        model = ServiceUserRecord
+
+    service = factory.SubFactory(ServiceFactory)
+    user = None
+    preferred_name = "Sam"
+    mobile = factory.Sequence(lambda n: f"+447700900{n % 1000:03d}")
+    age_band = "25_plus"
+    languages = factory.LazyFunction(lambda: ["en"])
+    home_district = "NM1"
+    needs = factory.LazyFunction(lambda: ["housing"])
+    status = ServiceUserRecord.Status.AWAITING_MATCH
+
+
+class SupporterFactory(factory.django.DjangoModelFactory):
+    """A supporter who is ready today: DBS a month old, all training, supervised last week.
+    Pass ``services=[...]`` to set their services (default: none)."""
+
+    class Meta:
+        model = Supporter
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    kind = Supporter.Kind.VOLUNTEER
+    languages = factory.LazyFunction(lambda: ["en"])
+    lived_experience = factory.LazyFunction(lambda: ["housing"])
+    districts_covered = factory.LazyFunction(lambda: ["NM1"])
+    capacity = 3
+    dbs_checked_on = factory.LazyFunction(lambda: timezone.localdate() - _dt.timedelta(days=30))
+    dbs_level = Supporter.DBSLevel.ENHANCED
+    training_modules_completed = factory.LazyFunction(lambda: list(REQUIRED_TRAINING))
+    last_supervision_on = factory.LazyFunction(
+        lambda: timezone.localdate() - _dt.timedelta(days=7)
+    )
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.services.set(extracted)
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    """A match written directly (no rules): for selector tests only; services test the rules."""
+
+    class Meta:
+        model = Match
+
+    service_user = factory.SubFactory(ServiceUserRecordFactory)
+    supporter = factory.SubFactory(SupporterFactory)
+    started_at = factory.LazyFunction(timezone.now)
+    created_by = factory.SubFactory(UserFactory)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    service_user = factory.SubFactory(ServiceUserRecordFactory)
+    kind = Appointment.Kind.GP
+    place_label = "Riverside Centre"
+    address = "1 Example Street, Testtown NM1 1AA"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + _dt.timedelta(days=2))
+    arranged_by = factory.SubFactory(UserFactory)
