@@ -176,8 +176,12 @@ class ServiceUserRecord(models.Model):
         # Never the name or number: this string reaches logs and admin history.
         return f"Record {self.pk}"
 
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise before the validators run: "ls6 " is "LS6".
+        self.home_district = (self.home_district or "").strip().upper()
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
-        self.home_district = self.home_district.strip().upper()
         if self.status == self.Status.CLOSED and not self.closed_reason.strip():
             raise ValidationError({"closed_reason": "Say why the record is closed."})
         if self.status != self.Status.CLOSED and self.closed_reason:
@@ -238,8 +242,14 @@ class Supporter(models.Model):
     def __str__(self) -> str:
         return f"Supporter {self.pk}"
 
+    def clean_fields(self, exclude=None) -> None:
+        if isinstance(self.districts_covered, list):
+            self.districts_covered = [
+                d.strip().upper() if isinstance(d, str) else d for d in self.districts_covered
+            ]
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
-        self.districts_covered = [d.strip().upper() for d in self.districts_covered or []]
         if self.paused and not self.paused_reason.strip():
             raise ValidationError({"paused_reason": "Say why the supporter is paused."})
 
