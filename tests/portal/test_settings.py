@@ -101,6 +101,18 @@ def test_missing_debug_variable_means_production():
     assert "Refusing to start" in result.stderr
 
 
+def test_makemigrations_check_runs_without_any_environment():
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_explicit_production_still_refuses_makemigrations():
+    result = run_manage("makemigrations", "--check", "--dry-run", DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "Refusing to start" in result.stderr
+
+
 def test_debug_mode_starts_with_development_defaults():
     result = run_manage("check", DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
