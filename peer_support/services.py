@@ -285,17 +285,36 @@ def appointment_create(
         arranged_by=arranged_by,
         supporter_attending=supporter_attending,
     )
-    appointment.full_clean()
-    appointment.save()
-    audit_record(
-        actor=arranged_by,
+    return _appointment_save(
+        appointment,
+        by=arranged_by,
         action=AuditEvent.Action.CREATE,
-        obj=appointment,
-        subject=service_user.user,
-        service=service_user.service_id,
-        detail=_fields(["kind", "place_label", "address", "starts_at"]),
+        fields=["kind", "place_label", "address", "starts_at"],
+        change="created",
     )
-    appointment_changed_on_commit(appointment_id=appointment.pk, change="created")
+
+
+def _appointment_save(
+    appointment: Appointment,
+    *,
+    by: User,
+    action: str,
+    fields: list[str],
+    change: str,
+    update_fields: list[str] | None = None,
+) -> Appointment:
+    """Validate, save, audit and tell the SMS side: every appointment write ends here."""
+    appointment.full_clean()
+    appointment.save(update_fields=update_fields)
+    audit_record(
+        actor=by,
+        action=action,
+        obj=appointment,
+        subject=appointment.service_user.user,
+        service=appointment.service_user.service_id,
+        detail=_fields(fields),
+    )
+    appointment_changed_on_commit(appointment_id=appointment.pk, change=change)
     return appointment
 
 
@@ -323,18 +342,13 @@ def appointment_reschedule(
     appointment.outcome = ""
     appointment.outcome_recorded_by = None
     appointment.outcome_recorded_at = None
-    appointment.full_clean()
-    appointment.save()
-    audit_record(
-        actor=changed_by,
+    return _appointment_save(
+        appointment,
+        by=changed_by,
         action=AuditEvent.Action.CHANGE,
-        obj=appointment,
-        subject=appointment.service_user.user,
-        service=appointment.service_user.service_id,
-        detail=_fields(["starts_at"]),
+        fields=["starts_at"],
+        change="rescheduled",
     )
-    appointment_changed_on_commit(appointment_id=appointment.pk, change="rescheduled")
-    return appointment
 
 
 @transaction.atomic
@@ -345,18 +359,14 @@ def appointment_cancel(*, appointment: Appointment, cancelled_by: User) -> Appoi
     if appointment.status == Appointment.Status.CANCELLED:
         return appointment
     appointment.status = Appointment.Status.CANCELLED
-    appointment.full_clean()
-    appointment.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=cancelled_by,
+    return _appointment_save(
+        appointment,
+        by=cancelled_by,
         action=AuditEvent.Action.CHANGE,
-        obj=appointment,
-        subject=appointment.service_user.user,
-        service=appointment.service_user.service_id,
-        detail=_fields(["status"]),
+        fields=["status"],
+        change="cancelled",
+        update_fields=["status", "updated_at"],
     )
-    appointment_changed_on_commit(appointment_id=appointment.pk, change="cancelled")
-    return appointment
 
 
 @transaction.atomic
@@ -374,18 +384,13 @@ def appointment_outcome_record(
     appointment.outcome = outcome
     appointment.outcome_recorded_by = recorded_by
     appointment.outcome_recorded_at = timezone.now()
-    appointment.full_clean()
-    appointment.save()
-    audit_record(
-        actor=recorded_by,
+    return _appointment_save(
+        appointment,
+        by=recorded_by,
         action=AuditEvent.Action.CHANGE,
-        obj=appointment,
-        subject=appointment.service_user.user,
-        service=appointment.service_user.service_id,
-        detail=_fields(["outcome"]),
+        fields=["outcome"],
+        change="outcome",
     )
-    appointment_changed_on_commit(appointment_id=appointment.pk, change="outcome")
-    return appointment
 
 
 # --- Readiness -------------------------------------------------------------------------------
