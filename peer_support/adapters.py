@@ -35,6 +35,7 @@ def referral_from_record(
         home_district=record.home_district,
         needs=frozenset(record.needs or []),
         interests=frozenset(record.interests or []),
+        availability=frozenset(tuple(slot) for slot in record.availability or []),
     )
 
 

@@ -12,9 +12,11 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
+from phonenumber_field.modelfields import PhoneNumberField
 
 from portal.phone import UKMobileNumberField
 
@@ -124,6 +126,11 @@ class ServiceUserRecord(models.Model):
         MATCHED = "matched", "Matched"
         CLOSED = "closed", "Closed"
 
+    class Source(models.TextChoices):
+        LD_TEAM = "ld_team", "Referred by the Liaison and Diversion team"
+        SELF = "self", "Asked for themselves"
+        SOMEONE_ELSE = "someone_else", "Asked for by someone else, with their agreement"
+
     service = models.ForeignKey(
         "portal.Service", on_delete=models.PROTECT, related_name="service_user_records"
     )
@@ -160,6 +167,26 @@ class ServiceUserRecord(models.Model):
         validators=[ChoiceListValidator([code for code, _ in ACCESSIBILITY_CHOICES])],
     )
     interests = models.JSONField(default=list, blank=True, validators=[validate_word_list])
+    availability = models.JSONField(
+        "times they are free",
+        default=list,
+        blank=True,
+        validators=[validate_availability],
+        help_text='Weekly times as [day, part of day] pairs, e.g. [["mon", "morning"]].',
+    )
+    source = models.CharField(
+        "how the referral arrived", max_length=20, choices=Source.choices, default=Source.LD_TEAM
+    )
+    referrer_name = models.CharField(
+        "name of the person who asked for them", max_length=100, blank=True, default=""
+    )
+    referrer_relationship = models.CharField(max_length=100, blank=True, default="")
+    referrer_phone = PhoneNumberField(blank=True, default="", region="GB")
+    referral_notes = models.TextField(
+        blank=True,
+        default="",
+        help_text="What the person (or whoever asked for them) told us. Sanitised on write.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
     closed_reason = models.CharField(max_length=200, blank=True, default="")
     in_custody = models.BooleanField(
@@ -406,3 +433,175 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.pk}"
+
+
+class Offer(models.Model):
+    """A supporter is asked whether they can support a person, and has until ``respond_by``
+    to say yes. Accepting makes the match (through the same rules as ``match_create``);
+    declining, or letting the deadline pass, offers the person to the next candidate.
+
+    ``score`` and ``explanation`` are what the coordinator saw when the offer was made. The
+    supporter sees neither: only the person's first name, needs and area.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "No answer in time"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class DeclineReason(models.TextChoices):
+        NO_TIME = "no_time", "I do not have time right now"
+        NOT_A_GOOD_FIT = "not_a_good_fit", "I do not think I am the right person"
+        KNOW_THEM = "know_them", "I may know this person"
+        OTHER = "other", "Another reason"
+
+    service_user = models.ForeignKey(
+        ServiceUserRecord, on_delete=models.PROTECT, related_name="offers"
+    )
+    supporter = models.ForeignKey(Supporter, on_delete=models.PROTECT, related_name="offers")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    offered_at = models.DateTimeField()
+    respond_by = models.DateTimeField()
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty when the portal offered the next candidate by itself.",
+    )
+    score = models.FloatField(default=0.0)
+    explanation = models.CharField(max_length=300, blank=True, default="")
+    responded_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(
+        max_length=20, choices=DeclineReason.choices, blank=True, default=""
+    )
+    closed_note = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Why a withdrawn offer was withdrawn (staff only).",
+    )
+    match = models.OneToOneField(
+        Match, on_delete=models.PROTECT, related_name="offer", null=True, blank=True
+    )
+    supporter_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the supporter was sent a text about it."
+    )
+
+    class Meta:
+        ordering = ["-offered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_user"],
+                condition=Q(status="pending"),
+                name="peer_offer_one_pending_per_person",
+                violation_error_message="This person already has an offer waiting for an answer.",
+            ),
+            models.CheckConstraint(
+                condition=Q(respond_by__gt=models.F("offered_at")),
+                name="peer_offer_deadline_after_offer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "respond_by"]),
+            models.Index(fields=["supporter", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer {self.pk}"
+
+
+class Contact(models.Model):
+    """One contact between a supporter and the person they support. Notes are sanitised with
+    bleach on every write (``peer_support.sanitise``); only the supporter who wrote them and
+    the service's casework staff read them."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        IN_PERSON = "in_person", "In person"
+        TEXT = "text", "Text message"
+        VIDEO = "video", "Video call"
+
+    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="contacts")
+    service_user = models.ForeignKey(
+        ServiceUserRecord, on_delete=models.PROTECT, related_name="contacts"
+    )
+    supporter = models.ForeignKey(Supporter, on_delete=models.PROTECT, related_name="contacts")
+    occurred_at = models.DateTimeField("when")
+    method = models.CharField("how", max_length=10, choices=Method.choices)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "how long (minutes)", validators=[MaxValueValidator(24 * 60)]
+    )
+    summary = models.TextField("what you did")
+    next_step = models.TextField("next step", blank=True, default="")
+    safeguarding_concern = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["service_user", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"Contact {self.pk}"
+
+
+class Alert(models.Model):
+    """Something the service's peer support workers and coordinators must look at: a
+    safeguarding concern, an offer declined or unanswered, nobody left to offer, a supporter
+    paused because they are not ready, a new request from the public form.
+
+    ``message`` is plain English for staff of that service only; it never goes into a text
+    message or a log line.
+    """
+
+    class Kind(models.TextChoices):
+        SAFEGUARDING = "safeguarding", "Safeguarding concern"
+        NEW_REFERRAL = "new_referral", "New request for a peer supporter"
+        OFFER_ACCEPTED = "offer_accepted", "Offer accepted"
+        OFFER_DECLINED = "offer_declined", "Offer declined"
+        OFFER_EXPIRED = "offer_expired", "Offer not answered in time"
+        NO_SUPPORTER = "no_supporter", "No supporter available"
+        SUPPORTER_NOT_READY = "supporter_not_ready", "Supporter paused: not ready"
+
+    URGENT_KINDS = frozenset({Kind.SAFEGUARDING})
+
+    service = models.ForeignKey("portal.Service", on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    message = models.CharField(max_length=300)
+    service_user = models.ForeignKey(
+        ServiceUserRecord, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
+    supporter = models.ForeignKey(
+        Supporter, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
+    offer = models.ForeignKey(
+        Offer, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff were sent a text (urgent alerts only)."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["service", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk}"
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.kind in self.URGENT_KINDS

@@ -7,18 +7,37 @@ Who sees a person's record (and so their appointments):
 * a supporter (volunteer or worker) while they have an active match with the person;
 * the person themselves.
 
-Exclusions are staff-only: volunteers never see them, or why they exist.
+Exclusions are staff-only: volunteers never see them, or why they exist. Contact notes are
+read by the service's casework staff and by the supporter who wrote them, while they still
+support the person: never by another volunteer. Alerts are for casework staff only.
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from portal import permissions
-from portal.models import User
+from portal.models import Consent, ConsentPurpose, User
 from portal.roles import Role
 
-from .models import Appointment, Exclusion, Match, ServiceUserRecord, Supporter
+from . import matching
+from .adapters import referral_from_record, supporter_from_model
+from .models import (
+    Alert,
+    Appointment,
+    Contact,
+    Exclusion,
+    Match,
+    Offer,
+    ServiceUserRecord,
+    Supporter,
+)
+from .readiness import readiness_settings
 
 STAFF_ROLES = permissions.CASEWORK_ROLES | {Role.ADMINISTRATOR}
 
@@ -111,3 +130,193 @@ def excluded_supporter_ids(*, record: ServiceUserRecord) -> frozenset[int]:
 
 def supporter_active_match_count(*, supporter: Supporter) -> int:
     return Match.objects.filter(supporter=supporter, ended_at__isnull=True).count()
+
+
+def supporter_places_taken(*, supporter: Supporter, ignoring_offer: Offer | None = None) -> int:
+    """Active matches plus offers still waiting for an answer: an offer holds a place, so
+    two offers cannot both be accepted into one free place."""
+    pending = Offer.objects.filter(supporter=supporter, status=Offer.Status.PENDING)
+    if ignoring_offer is not None:
+        pending = pending.exclude(pk=ignoring_offer.pk)
+    return supporter_active_match_count(supporter=supporter) + pending.count()
+
+
+def _counts(queryset: QuerySet, field: str) -> dict[int, int]:
+    return dict(queryset.values_list(field).annotate(n=Count("pk")).order_by())
+
+
+def supporters_for_matching(
+    *, service_ids: Iterable[int], today: date | None = None
+) -> list[matching.Supporter]:
+    """Every supporter of these services as the matching engine sees them, in four queries
+    however many there are. Places taken count pending offers (see above)."""
+    today = today or timezone.localdate()
+    rows = list(
+        Supporter.objects.filter(services__in=list(service_ids))
+        .distinct()
+        .prefetch_related("services")
+        .order_by("pk")
+    )
+    ids = [s.pk for s in rows]
+    active = _counts(
+        Match.objects.filter(supporter_id__in=ids, ended_at__isnull=True), "supporter_id"
+    )
+    pending = _counts(
+        Offer.objects.filter(supporter_id__in=ids, status=Offer.Status.PENDING), "supporter_id"
+    )
+    values = readiness_settings()
+    return [
+        supporter_from_model(
+            s,
+            active_matches=active.get(s.pk, 0) + pending.get(s.pk, 0),
+            today=today,
+            settings_values=values,
+        )
+        for s in rows
+    ]
+
+
+def _excluded_supporters_by_record(service_ids: list[int]) -> dict[int, set[int]]:
+    """``excluded_supporter_ids`` for every record of these services at once."""
+    excluded: dict[int, set[int]] = defaultdict(set)
+    direct = Exclusion.objects.filter(
+        service_user__service_id__in=service_ids, supporter__isnull=False
+    ).values_list("service_user_id", "supporter_id")
+    for record_id, supporter_id in direct:
+        excluded[record_id].add(supporter_id)
+    pairs = Exclusion.objects.filter(
+        Q(service_user__service_id__in=service_ids)
+        | Q(other_service_user__service_id__in=service_ids),
+        other_service_user__isnull=False,
+    ).values_list("service_user_id", "other_service_user_id")
+    others: dict[int, set[int]] = defaultdict(set)
+    for a, b in pairs:
+        others[a].add(b)
+        others[b].add(a)
+    if others:
+        all_others = set().union(*others.values())
+        supporter_of = dict(
+            Match.objects.filter(
+                service_user_id__in=all_others, ended_at__isnull=True
+            ).values_list("service_user_id", "supporter_id")
+        )
+        for record_id, other_ids in others.items():
+            excluded[record_id].update(supporter_of[o] for o in other_ids if o in supporter_of)
+    return excluded
+
+
+def waiting_list_for_matching(*, service_ids: Iterable[int]) -> list[matching.Referral]:
+    """People who could be offered a supporter now: on the waiting list, with an account and
+    peer support consent, no supporter and no offer waiting. A constant number of queries."""
+    service_ids = list(service_ids)
+    has_consent = Consent.objects.filter(
+        subject=OuterRef("user"),
+        service=OuterRef("service"),
+        purpose=ConsentPurpose.PEER_SUPPORT,
+        withdrawn_at__isnull=True,
+    )
+    records = (
+        ServiceUserRecord.objects.filter(
+            service_id__in=service_ids,
+            status__in=[
+                ServiceUserRecord.Status.REFERRED,
+                ServiceUserRecord.Status.AWAITING_MATCH,
+            ],
+            user__isnull=False,
+        )
+        .filter(Exists(has_consent))
+        .exclude(Exists(Match.objects.filter(service_user=OuterRef("pk"), ended_at__isnull=True)))
+        .exclude(
+            Exists(Offer.objects.filter(service_user=OuterRef("pk"), status=Offer.Status.PENDING))
+        )
+        .order_by("created_at", "pk")
+    )
+    excluded = _excluded_supporters_by_record(service_ids)
+    return [
+        referral_from_record(r, excluded_supporter_ids=excluded.get(r.pk, ())) for r in records
+    ]
+
+
+def suggestions_for_record(
+    *, record: ServiceUserRecord, limit: int = 10
+) -> list[tuple[matching.Suggestion, Supporter]]:
+    """The best eligible supporters for one person, each with the reasons, for a
+    coordinator (callers must already have checked the coordinator may see ``record``)."""
+    referral = referral_from_record(
+        record, excluded_supporter_ids=excluded_supporter_ids(record=record)
+    )
+    ranked = matching.rank_candidates(
+        referral,
+        supporters_for_matching(service_ids=[record.service_id]),
+        weights=matching.weights_from_settings(),
+        limit=limit,
+    )
+    by_id = Supporter.objects.select_related("user").in_bulk([s.supporter_id for s in ranked])
+    return [(s, by_id[s.supporter_id]) for s in ranked]
+
+
+# --- Offers, contacts, alerts -----------------------------------------------------------------
+
+
+def supporter_profile_of(*, user: User) -> Supporter | None:
+    """The signed-in person's own supporter profile, if they are a supporter."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Supporter.objects.filter(user=user).first()
+
+
+def records_supported_by(*, user: User) -> QuerySet[ServiceUserRecord]:
+    """The people ``user`` supports now (active matches only)."""
+    if not getattr(user, "is_authenticated", False):
+        return ServiceUserRecord.objects.none()
+    return ServiceUserRecord.objects.select_related("service").filter(
+        Exists(
+            Match.objects.filter(
+                service_user=OuterRef("pk"), ended_at__isnull=True, supporter__user=user
+            )
+        )
+    )
+
+
+def offers_visible_to(*, user: User) -> QuerySet[Offer]:
+    """Casework staff see their services' offers; a supporter sees the offers made to them."""
+    if not getattr(user, "is_authenticated", False):
+        return Offer.objects.none()
+    offers = Offer.objects.select_related(
+        "service_user", "service_user__service", "supporter", "supporter__user", "offered_by"
+    )
+    if user.is_superuser:
+        return offers
+    return offers.filter(
+        Q(service_user__service_id__in=_staff_service_ids(user)) | Q(supporter__user=user)
+    )
+
+
+def contacts_visible_to(*, user: User) -> QuerySet[Contact]:
+    """Casework staff of the person's service; the supporter who wrote the note, while they
+    still support the person. Never another volunteer."""
+    if not getattr(user, "is_authenticated", False):
+        return Contact.objects.none()
+    contacts = Contact.objects.select_related(
+        "service_user", "supporter", "supporter__user", "created_by"
+    )
+    if user.is_superuser:
+        return contacts
+    still_matched = Match.objects.filter(
+        service_user=OuterRef("service_user"),
+        supporter=OuterRef("supporter"),
+        ended_at__isnull=True,
+    )
+    return contacts.filter(
+        Q(service_user__service_id__in=_staff_service_ids(user))
+        | (Q(supporter__user=user) & Q(Exists(still_matched)))
+    )
+
+
+def alerts_visible_to(*, user: User) -> QuerySet[Alert]:
+    if not getattr(user, "is_authenticated", False):
+        return Alert.objects.none()
+    alerts = Alert.objects.select_related("service", "service_user", "supporter__user")
+    if user.is_superuser:
+        return alerts
+    return alerts.filter(service_id__in=_staff_service_ids(user))

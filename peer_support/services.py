@@ -9,24 +9,45 @@ possible, with a message staff can act on).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from portal import permissions
 from portal.audit import audit_record
 from portal.models import AuditEvent, ConsentPurpose, Service, User
+from portal.queue import enqueue_on_commit
+from portal.roles import Role
 from portal.selectors import consent_is_active
+from portal.services import membership_grant
 
 from . import matching
 from .adapters import referral_from_record, supporter_from_model
-from .models import Appointment, Exclusion, Match, ServiceUserRecord, Supporter
+from .models import (
+    Alert,
+    Appointment,
+    Contact,
+    Exclusion,
+    Match,
+    Offer,
+    ServiceUserRecord,
+    Supporter,
+)
 from .readiness import readiness_problems, readiness_settings
-from .selectors import excluded_supporter_ids, supporter_active_match_count
+from .sanitise import sanitise_text
+from .selectors import (
+    excluded_supporter_ids,
+    supporter_active_match_count,
+    supporter_places_taken,
+    supporters_for_matching,
+)
 from .signals import appointment_changed_on_commit
 
 logger = logging.getLogger(__name__)
@@ -150,21 +171,16 @@ def _refusal(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
-@transaction.atomic
-def match_create(
-    *, service_user: ServiceUserRecord, supporter: Supporter, created_by: User
-) -> Match:
-    """Match a person with a supporter, or refuse with every reason at once.
+def _match_check(
+    record: ServiceUserRecord, supporter: Supporter, *, ignoring_offer: Offer | None = None
+) -> tuple[list[ValidationError], matching.Referral, matching.Supporter]:
+    """Every reason this person cannot be matched with (or offered to) this supporter now.
 
     The safety rules are the matching engine's (``matching.hard_constraint_failures``) applied
-    to today's rows; consent is checked here, at the moment of matching, so a withdrawal
-    counts at once. Both rows are locked so two staff cannot over-fill a supporter.
+    to today's rows; consent is checked at this moment, so a withdrawal counts at once. A
+    supporter's places are taken by their active matches and by offers still waiting for an
+    answer (other than ``ignoring_offer``, the one being accepted).
     """
-    _require_casework(created_by, service_user.service_id)
-    record = ServiceUserRecord.objects.select_for_update().get(pk=service_user.pk)
-    locked = (
-        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
-    )
     errors: list[ValidationError] = []
     if record.status == ServiceUserRecord.Status.CLOSED:
         errors.append(_refusal("This person's record is closed.", "record_closed"))
@@ -191,16 +207,29 @@ def match_create(
         record, excluded_supporter_ids=excluded_supporter_ids(record=record)
     )
     candidate = supporter_from_model(
-        locked,
-        active_matches=supporter_active_match_count(supporter=locked),
+        supporter,
+        active_matches=supporter_places_taken(supporter=supporter, ignoring_offer=ignoring_offer),
         today=timezone.localdate(),
     )
     for code in matching.hard_constraint_failures(referral, candidate):
         errors.append(_refusal(f"This supporter {matching.REASON_LABELS[code]}.", code))
-    if errors:
-        raise ValidationError(errors)
+    return errors, referral, candidate
+
+
+def _lock_pair(
+    record: ServiceUserRecord, supporter: Supporter
+) -> tuple[ServiceUserRecord, Supporter]:
+    """Both rows locked, so two people cannot over-fill a supporter or double-match a person."""
+    locked_record = ServiceUserRecord.objects.select_for_update().get(pk=record.pk)
+    locked_supporter = (
+        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
+    )
+    return locked_record, locked_supporter
+
+
+def _match_save(record: ServiceUserRecord, supporter: Supporter, *, created_by: User) -> Match:
     match = Match(
-        service_user=record, supporter=locked, started_at=timezone.now(), created_by=created_by
+        service_user=record, supporter=supporter, started_at=timezone.now(), created_by=created_by
     )
     match.full_clean()
     match.save()
@@ -218,8 +247,26 @@ def match_create(
 
 
 @transaction.atomic
-def match_end(*, match: Match, reason: str, ended_by: User) -> Match:
-    """End a match; the person goes back to the waiting list unless their record is closed."""
+def match_create(
+    *, service_user: ServiceUserRecord, supporter: Supporter, created_by: User
+) -> Match:
+    """Match a person with a supporter at once, or refuse with every reason at once.
+
+    The usual way is an offer the supporter accepts (``offer_make``/``offer_accept``); this is
+    for staff who have already agreed it with the supporter.
+    """
+    _require_casework(created_by, service_user.service_id)
+    record, locked = _lock_pair(service_user, supporter)
+    errors, _, _ = _match_check(record, locked)
+    if errors:
+        raise ValidationError(errors)
+    return _match_save(record, locked, created_by=created_by)
+
+
+@transaction.atomic
+def match_end(*, match: Match, reason: str, ended_by: User, close_record: bool = False) -> Match:
+    """End a match. The person goes back on the waiting list (re-referred) for a new
+    supporter, unless ``close_record``: then their record is closed with the same reason."""
     match = Match.objects.select_for_update().select_related("service_user").get(pk=match.pk)
     record = match.service_user
     _require_casework(ended_by, record.service_id)
@@ -230,7 +277,12 @@ def match_end(*, match: Match, reason: str, ended_by: User) -> Match:
     match.ended_by = ended_by
     match.full_clean()
     match.save(update_fields=["ended_at", "end_reason", "ended_by"])
-    if record.status == ServiceUserRecord.Status.MATCHED:
+    if close_record:
+        record.status = ServiceUserRecord.Status.CLOSED
+        record.closed_reason = f"Support ended: {match.get_end_reason_display().lower()}"
+        record.full_clean()
+        record.save(update_fields=["status", "closed_reason", "updated_at"])
+    elif record.status == ServiceUserRecord.Status.MATCHED:
         record.status = ServiceUserRecord.Status.AWAITING_MATCH
         record.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -239,7 +291,7 @@ def match_end(*, match: Match, reason: str, ended_by: User) -> Match:
         obj=match,
         subject=record.user,
         service=record.service_id,
-        detail=_fields(["ended_at", "end_reason"]),
+        detail=_fields(["ended_at", "end_reason"] + (["record_closed"] if close_record else [])),
     )
     return match
 
@@ -393,6 +445,837 @@ def appointment_outcome_record(
     )
 
 
+# --- Records: requests from the public, accounts, preferences, closing -----------------------
+
+
+@transaction.atomic
+def referral_request_create(
+    *,
+    service: Service,
+    source: str,
+    preferred_name: str,
+    age_band: str,
+    mobile: str = "",
+    home_district: str = "",
+    needs: list[str] | None = None,
+    notes: str = "",
+    referrer_name: str = "",
+    referrer_relationship: str = "",
+    referrer_phone: str = "",
+) -> ServiceUserRecord:
+    """A request from the public "Ask for a peer supporter" form: nobody is signed in.
+
+    The record starts as "referred"; the service's staff are alerted and contact the person
+    (or whoever asked, with their agreement) before anything else happens. Free text is
+    sanitised here, on the way in.
+    """
+    if source not in (ServiceUserRecord.Source.SELF, ServiceUserRecord.Source.SOMEONE_ELSE):
+        raise ValidationError("Say who is asking.", code="invalid_source")
+    if source == ServiceUserRecord.Source.SOMEONE_ELSE and not referrer_name.strip():
+        raise ValidationError({"referrer_name": "Enter your name."})
+    if not mobile and not referrer_phone:
+        raise ValidationError("Give us a phone number so we can get in touch.", code="no_phone")
+    record = ServiceUserRecord(
+        service=service,
+        source=source,
+        preferred_name=preferred_name.strip(),
+        mobile=mobile,
+        age_band=age_band,
+        home_district=home_district,
+        needs=list(needs or []),
+        referral_notes=sanitise_text(notes),
+        referrer_name=referrer_name.strip(),
+        referrer_relationship=referrer_relationship.strip(),
+        referrer_phone=referrer_phone,
+        status=ServiceUserRecord.Status.REFERRED,
+    )
+    record.full_clean()
+    record.save()
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        obj=record,
+        service=service,
+        detail=f"referral source={source}",
+    )
+    _alert(
+        service_id=service.pk,
+        kind=Alert.Kind.NEW_REFERRAL,
+        message="A new request for a peer supporter came in through the website.",
+        service_user=record,
+    )
+    return record
+
+
+@transaction.atomic
+def service_user_account_create(*, record: ServiceUserRecord, created_by: User) -> User:
+    """Give a referred person a sign-in (their mobile number and a text message code), so
+    their consent can be recorded and they can see their appointments. Moves a new referral
+    onto the waiting list."""
+    record = ServiceUserRecord.objects.select_for_update().get(pk=record.pk)
+    _require_casework(created_by, record.service_id)
+    if record.user_id is not None:
+        raise ValidationError("This person already has an account.", code="has_account")
+    if not record.mobile:
+        raise ValidationError(
+            "Add their mobile number first: they sign in with a code sent to it.",
+            code="no_mobile",
+        )
+    if User.objects.filter(mobile=record.mobile).exists():
+        raise ValidationError(
+            "That mobile number already belongs to another account. Check with the person "
+            "whether they share a phone, and ask for a number that is theirs.",
+            code="mobile_taken",
+        )
+    user = User(
+        username=f"person-{uuid.uuid4().hex[:12]}",
+        first_name=record.preferred_name[:150],
+        mobile=record.mobile,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    membership_grant(
+        user=user, service=record.service, role=Role.SERVICE_USER, granted_by=created_by
+    )
+    record.user = user
+    if record.status == ServiceUserRecord.Status.REFERRED:
+        record.status = ServiceUserRecord.Status.AWAITING_MATCH
+    record.save(update_fields=["user", "status", "updated_at"])
+    audit_record(
+        actor=created_by,
+        action=AuditEvent.Action.CHANGE,
+        obj=record,
+        subject=user,
+        service=record.service_id,
+        detail=_fields(["user", "status"]),
+    )
+    return user
+
+
+PREFERENCE_FIELDS = (
+    "preferred_name",
+    "preferred_supporter_gender",
+    "languages",
+    "accessibility_needs",
+    "interests",
+    "availability",
+)
+
+
+@transaction.atomic
+def service_user_preferences_update(
+    *,
+    record: ServiceUserRecord,
+    changed_by: User,
+    preferred_name: str,
+    preferred_supporter_gender: str = "",
+    languages: list[str] | None = None,
+    accessibility_needs: list[str] | None = None,
+    interests: list[str] | None = None,
+    availability: list[list[str]] | None = None,
+) -> ServiceUserRecord:
+    """The person (or their service's staff) says how they like to be supported."""
+    record = ServiceUserRecord.objects.select_for_update().get(pk=record.pk)
+    if record.user_id != changed_by.pk:
+        _require_casework(changed_by, record.service_id)
+    values = {
+        "preferred_name": preferred_name.strip(),
+        "preferred_supporter_gender": preferred_supporter_gender.strip(),
+        "languages": list(languages or []),
+        "accessibility_needs": list(accessibility_needs or []),
+        "interests": list(interests or []),
+        "availability": [list(slot) for slot in availability or []],
+    }
+    changed = [name for name, value in values.items() if getattr(record, name) != value]
+    if not changed:
+        return record
+    for name in changed:
+        setattr(record, name, values[name])
+    record.full_clean()
+    record.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=changed_by,
+        action=AuditEvent.Action.CHANGE,
+        obj=record,
+        subject=record.user,
+        service=record.service_id,
+        detail=_fields(changed),
+    )
+    return record
+
+
+@transaction.atomic
+def service_user_record_close(
+    *, record: ServiceUserRecord, reason: str, closed_by: User
+) -> ServiceUserRecord:
+    """Close a record (moved away, declined support...). A match must be ended first; an
+    offer still waiting is withdrawn."""
+    record = ServiceUserRecord.objects.select_for_update().get(pk=record.pk)
+    _require_casework(closed_by, record.service_id)
+    if record.status == ServiceUserRecord.Status.CLOSED:
+        return record
+    if Match.objects.filter(service_user=record, ended_at__isnull=True).exists():
+        raise ValidationError("End their match first.", code="has_match")
+    for offer in Offer.objects.select_for_update().filter(
+        service_user=record, status=Offer.Status.PENDING
+    ):
+        _offer_close(offer, Offer.Status.WITHDRAWN, by=closed_by, note="Record closed")
+    record.status = ServiceUserRecord.Status.CLOSED
+    record.closed_reason = reason.strip()
+    record.full_clean()
+    record.save(update_fields=["status", "closed_reason", "updated_at"])
+    audit_record(
+        actor=closed_by,
+        action=AuditEvent.Action.CHANGE,
+        obj=record,
+        subject=record.user,
+        service=record.service_id,
+        detail=_fields(["status", "closed_reason"]),
+    )
+    return record
+
+
+# --- Offers ----------------------------------------------------------------------------------
+
+
+def _offer_create(
+    record: ServiceUserRecord, supporter: Supporter, *, offered_by: User | None
+) -> Offer:
+    """Both rows already locked. Refuses with every reason at once."""
+    errors, referral, candidate = _match_check(record, supporter)
+    if Offer.objects.filter(service_user=record, status=Offer.Status.PENDING).exists():
+        errors.append(
+            _refusal("This person already has an offer waiting for an answer.", "offer_pending")
+        )
+    if errors:
+        raise ValidationError(errors)
+    suggestion = matching.suggest(referral, candidate, matching.weights_from_settings())
+    now = timezone.now()
+    offer = Offer(
+        service_user=record,
+        supporter=supporter,
+        offered_at=now,
+        respond_by=now + timedelta(hours=settings.PEER_OFFER_DEADLINE_HOURS),
+        offered_by=offered_by,
+        score=suggestion.score.total,
+        explanation=suggestion.explanation[:300],
+    )
+    offer.full_clean()
+    offer.save()
+    if record.status == ServiceUserRecord.Status.REFERRED:
+        record.status = ServiceUserRecord.Status.AWAITING_MATCH
+        record.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=offered_by,
+        action=AuditEvent.Action.CREATE,
+        obj=offer,
+        subject=record.user,
+        service=record.service_id,
+        detail=_fields(["service_user", "supporter"]),
+    )
+    enqueue_on_commit("peer_support.tasks.offer_notify_supporter", offer.pk)
+    return offer
+
+
+@transaction.atomic
+def offer_make(
+    *, service_user: ServiceUserRecord, supporter: Supporter, offered_by: User
+) -> Offer:
+    """A coordinator offers a person to a supporter, who has ``PEER_OFFER_DEADLINE_HOURS``
+    to answer. Refused for a paused, full, unready or excluded supporter, as ``match_create``
+    would be; a place is held for the offer until it is answered."""
+    _require_casework(offered_by, service_user.service_id)
+    record, locked = _lock_pair(service_user, supporter)
+    return _offer_create(record, locked, offered_by=offered_by)
+
+
+def _offer_close(offer: Offer, status: str, *, by: User | None, note: str = "") -> Offer:
+    offer.status = status
+    offer.responded_at = timezone.now()
+    offer.closed_note = note[:200]
+    offer.full_clean()
+    offer.save(update_fields=["status", "responded_at", "closed_note", "decline_reason"])
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.CHANGE,
+        obj=offer,
+        subject=offer.service_user.user,
+        service=offer.service_user.service_id,
+        detail=f"status={status}",
+    )
+    return offer
+
+
+def _offer_lock(offer: Offer) -> Offer:
+    return (
+        Offer.objects.select_for_update()
+        .select_related("service_user", "service_user__user", "supporter", "supporter__user")
+        .get(pk=offer.pk)
+    )
+
+
+def _require_offered_supporter(user: User, offer: Offer) -> None:
+    if offer.supporter.user_id != user.pk:
+        raise PermissionDenied("Only the supporter this was offered to can answer it.")
+
+
+def offer_accept(*, offer: Offer, accepted_by: User) -> Match:
+    """The supporter says yes: the match is made, through the same rules as ``match_create``.
+
+    If it can no longer go ahead (the deadline passed, the supporter was paused or filled
+    up, consent was withdrawn...) the offer is closed, the next candidate is offered and the
+    coordinator is told; then ``ValidationError`` says why. That closing is saved even though
+    the accept fails.
+    """
+    problem: ValidationError
+    with transaction.atomic():
+        offer = _offer_lock(offer)
+        _require_offered_supporter(accepted_by, offer)
+        if offer.status != Offer.Status.PENDING:
+            raise ValidationError("This offer has already been answered.", code="not_pending")
+        record, supporter = _lock_pair(offer.service_user, offer.supporter)
+        name = record.preferred_name
+        if offer.respond_by <= timezone.now():
+            _offer_close(offer, Offer.Status.EXPIRED, by=None)
+            _alert(
+                service_id=record.service_id,
+                kind=Alert.Kind.OFFER_EXPIRED,
+                message=f"The offer to support {name} was not answered in time.",
+                service_user=record,
+                supporter=supporter,
+                offer=offer,
+            )
+            _offer_next(record)
+            problem = ValidationError(
+                "Sorry, the time to answer this offer has passed.", code="expired"
+            )
+        else:
+            errors, _, _ = _match_check(record, supporter, ignoring_offer=offer)
+            if not errors:
+                match = _match_save(record, supporter, created_by=accepted_by)
+                offer.match = match
+                offer.save(update_fields=["match"])
+                _offer_close(offer, Offer.Status.ACCEPTED, by=accepted_by)
+                _alert(
+                    service_id=record.service_id,
+                    kind=Alert.Kind.OFFER_ACCEPTED,
+                    message=f"{_first_name(supporter)} accepted the offer to support {name}.",
+                    service_user=record,
+                    supporter=supporter,
+                    offer=offer,
+                )
+                return match
+            reasons = "; ".join(e.messages[0] for e in errors)
+            _offer_close(
+                offer,
+                Offer.Status.WITHDRAWN,
+                by=accepted_by,
+                note=f"Could not go ahead: {reasons}",
+            )
+            _alert(
+                service_id=record.service_id,
+                kind=Alert.Kind.OFFER_DECLINED,
+                message=f"The offer to support {name} could not go ahead: {reasons}"[:300],
+                service_user=record,
+                supporter=supporter,
+                offer=offer,
+            )
+            _offer_next(record)
+            problem = ValidationError(
+                "Sorry, this offer can no longer go ahead. The coordinator has been told.",
+                code="no_longer_possible",
+            )
+    raise problem
+
+
+@transaction.atomic
+def offer_decline(*, offer: Offer, declined_by: User, reason: str) -> Offer:
+    """The supporter says no. The next candidate is offered at once, and the coordinator told."""
+    offer = _offer_lock(offer)
+    _require_offered_supporter(declined_by, offer)
+    if offer.status != Offer.Status.PENDING:
+        raise ValidationError("This offer has already been answered.", code="not_pending")
+    if reason not in Offer.DeclineReason.values:
+        raise ValidationError({"decline_reason": "Choose a reason."})
+    offer.decline_reason = reason
+    _offer_close(offer, Offer.Status.DECLINED, by=declined_by)
+    record = ServiceUserRecord.objects.select_for_update().get(pk=offer.service_user_id)
+    _alert(
+        service_id=record.service_id,
+        kind=Alert.Kind.OFFER_DECLINED,
+        message=(
+            f"{_first_name(offer.supporter)} declined the offer to support "
+            f"{record.preferred_name} ({offer.get_decline_reason_display().lower()})."
+        )[:300],
+        service_user=record,
+        supporter=offer.supporter,
+        offer=offer,
+    )
+    _offer_next(record)
+    return offer
+
+
+@transaction.atomic
+def offer_withdraw(*, offer: Offer, withdrawn_by: User, note: str = "") -> Offer:
+    """A coordinator takes back an offer still waiting for an answer (no automatic next)."""
+    offer = _offer_lock(offer)
+    _require_casework(withdrawn_by, offer.service_user.service_id)
+    if offer.status != Offer.Status.PENDING:
+        raise ValidationError("This offer has already been answered.", code="not_pending")
+    return _offer_close(offer, Offer.Status.WITHDRAWN, by=withdrawn_by, note=note or "Withdrawn")
+
+
+def offers_expire_sweep(*, now: datetime | None = None) -> list[int]:
+    """Scheduled: every offer past its deadline expires, its person is offered to the next
+    candidate, and the coordinator is told. Idempotent: an expired offer is not pending."""
+    now = now or timezone.now()
+    expired: list[int] = []
+    due = Offer.objects.filter(status=Offer.Status.PENDING, respond_by__lte=now).order_by("pk")
+    for offer_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            offer = _offer_lock(Offer(pk=offer_id))
+            if offer.status != Offer.Status.PENDING or offer.respond_by > now:
+                continue  # answered while we were getting here
+            record = ServiceUserRecord.objects.select_for_update().get(pk=offer.service_user_id)
+            _offer_close(offer, Offer.Status.EXPIRED, by=None)
+            _alert(
+                service_id=record.service_id,
+                kind=Alert.Kind.OFFER_EXPIRED,
+                message=(
+                    f"{_first_name(offer.supporter)} did not answer the offer to support "
+                    f"{record.preferred_name} in time."
+                )[:300],
+                service_user=record,
+                supporter=offer.supporter,
+                offer=offer,
+            )
+            _offer_next(record)
+            expired.append(offer.pk)
+    if expired:
+        logger.info("Offers expired: %s", expired)
+    return expired
+
+
+def _offer_next(record: ServiceUserRecord) -> Offer | None:
+    """Offer the person to the best candidate not yet asked since they were last (re)placed
+    on the waiting list. Nobody left, or the person cannot be offered now: the coordinator
+    is alerted instead. Runs inside the caller's transaction."""
+    last_end = (
+        Match.objects.filter(service_user=record, ended_at__isnull=False)
+        .order_by("-ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    asked = Offer.objects.filter(service_user=record)
+    if last_end is not None:
+        asked = asked.filter(offered_at__gte=last_end)
+    already_asked = set(asked.values_list("supporter_id", flat=True))
+    referral = referral_from_record(
+        record, excluded_supporter_ids=excluded_supporter_ids(record=record)
+    )
+    candidates = [
+        s
+        for s in supporters_for_matching(service_ids=[record.service_id])
+        if s.id not in already_asked
+    ]
+    ranked = matching.rank_candidates(
+        referral, candidates, weights=matching.weights_from_settings(), limit=None
+    )
+    problems = ""
+    for suggestion in ranked:
+        supporter = (
+            Supporter.objects.select_for_update()
+            .prefetch_related("services")
+            .get(pk=suggestion.supporter_id)
+        )
+        try:
+            with transaction.atomic():
+                return _offer_create(record, supporter, offered_by=None)
+        except ValidationError as error:
+            problems = "; ".join(error.messages)
+            if {e.code for e in error.error_list} & RECORD_LEVEL_REFUSALS:
+                break  # no other supporter would do better
+    message = f"Nobody else can be offered to support {record.preferred_name} now" + (
+        f": {problems}" if problems else ". Every suitable supporter has been asked or is full."
+    )
+    _alert(
+        service_id=record.service_id,
+        kind=Alert.Kind.NO_SUPPORTER,
+        message=message[:300],
+        service_user=record,
+    )
+    return None
+
+
+# Refusals about the person, not the supporter: trying the next supporter cannot help.
+RECORD_LEVEL_REFUSALS = frozenset(
+    {"record_closed", "no_account", "no_consent", "already_matched", "offer_pending"}
+)
+
+
+def offers_make_from_batch(
+    *, service: Service, pairs: dict[int, int], offered_by: User
+) -> tuple[list[Offer], dict[int, list[str]]]:
+    """Send the offers a batch proposal suggested (person id -> supporter id). Each is
+    checked again as it is made; those refused are returned with their reasons."""
+    _require_casework(offered_by, service.pk)
+    made: list[Offer] = []
+    refused: dict[int, list[str]] = {}
+    records = {r.pk: r for r in ServiceUserRecord.objects.filter(service=service, pk__in=pairs)}
+    supporters = {s.pk: s for s in Supporter.objects.filter(pk__in=pairs.values())}
+    for record_id, supporter_id in sorted(pairs.items()):
+        record, supporter = records.get(record_id), supporters.get(supporter_id)
+        if record is None or supporter is None:
+            refused[record_id] = ["This person or supporter is not in your service."]
+            continue
+        try:
+            made.append(
+                offer_make(service_user=record, supporter=supporter, offered_by=offered_by)
+            )
+        except ValidationError as error:
+            refused[record_id] = error.messages
+    return made, refused
+
+
+def offer_notify_supporter(*, offer: Offer) -> bool:
+    """Tell the supporter by text that there is an offer to answer, at most once, with no
+    detail about the person. Called by the task queued when the offer is made."""
+    claimed = Offer.objects.filter(
+        pk=offer.pk, supporter_notified_at__isnull=True, status=Offer.Status.PENDING
+    ).update(supporter_notified_at=timezone.now())
+    if not claimed:
+        return False
+    user = User.objects.get(pk=offer.supporter.user_id)
+    if not user.mobile:
+        return False
+    deadline = (
+        timezone.localtime(offer.respond_by).strftime("%A %-d %B at %-I:%M%p").replace(":00", "")
+    )
+    _send_sms(
+        to=str(user.mobile),
+        body=(
+            "You have a new request to answer in the peer support portal. "
+            f"Please sign in and answer by {deadline.replace('AM', 'am').replace('PM', 'pm')}."
+        ),
+        recipient_id=user.pk,
+    )
+    return True
+
+
+# --- Alerts ----------------------------------------------------------------------------------
+
+URGENT_ALERT_SMS = (
+    "There is an urgent alert for your team in the peer support portal. Please sign in to read it."
+)
+
+
+def _alert(
+    *,
+    service_id: int,
+    kind: str,
+    message: str,
+    service_user: ServiceUserRecord | None = None,
+    supporter: Supporter | None = None,
+    contact: Contact | None = None,
+    offer: Offer | None = None,
+) -> Alert:
+    alert = Alert(
+        service_id=service_id,
+        kind=kind,
+        message=message[:300],
+        service_user=service_user,
+        supporter=supporter,
+        contact=contact,
+        offer=offer,
+    )
+    alert.full_clean()
+    alert.save()
+    if alert.is_urgent:
+        enqueue_on_commit("peer_support.tasks.alert_notify_by_sms", alert.pk)
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, resolved_by: User) -> Alert:
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    _require_casework(resolved_by, alert.service_id)
+    if alert.resolved_at is not None:
+        return alert
+    alert.resolved_at = timezone.now()
+    alert.resolved_by = resolved_by
+    alert.save(update_fields=["resolved_at", "resolved_by"])
+    audit_record(
+        actor=resolved_by,
+        action=AuditEvent.Action.CHANGE,
+        obj=alert,
+        service=alert.service_id,
+        detail="fields=resolved_at",
+    )
+    return alert
+
+
+def alert_notify_by_sms(*, alert: Alert) -> int:
+    """Text the service's peer support workers that an urgent alert is waiting: no detail,
+    nothing about the person or what happened. At most once per alert (the claim below), so
+    a retried task sends nothing twice. Returns how many texts were sent."""
+    claimed = Alert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    recipients = (
+        User.objects.filter(
+            memberships__service_id=alert.service_id,
+            memberships__role=Role.PEER_SUPPORT_WORKER,
+            is_active=True,
+        )
+        .exclude(mobile="")
+        .distinct()
+        .order_by("pk")
+    )
+    sent = 0
+    for user in recipients:
+        _send_sms(to=str(user.mobile), body=URGENT_ALERT_SMS, recipient_id=user.pk)
+        sent += 1
+    return sent
+
+
+def _send_sms(*, to: str, body: str, recipient_id: int) -> None:
+    """Through the hook in settings (``notifications.sms.send_sms``): peer_support never
+    imports the notifications app."""
+    import_string(settings.PORTAL_SMS_SENDER)(to=to, body=body, recipient_id=recipient_id)
+
+
+def _first_name(supporter: Supporter) -> str:
+    return supporter.user.first_name or f"Supporter {supporter.pk}"
+
+
+# --- Contact log -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_log_create(
+    *,
+    service_user: ServiceUserRecord,
+    logged_by: User,
+    occurred_at: datetime,
+    method: str,
+    duration_minutes: int,
+    summary: str,
+    next_step: str = "",
+    safeguarding_concern: bool = False,
+) -> Contact:
+    """The person's current supporter records a contact. Notes are sanitised here, on the
+    way in. A safeguarding concern alerts the service's peer support workers at once: in the
+    portal, and by a text with no detail."""
+    record = ServiceUserRecord.objects.select_for_update().get(pk=service_user.pk)
+    match = (
+        Match.objects.select_related("supporter", "supporter__user")
+        .filter(service_user=record, supporter__user=logged_by, ended_at__isnull=True)
+        .first()
+    )
+    if match is None:
+        raise PermissionDenied("Only this person's current supporter can log a contact.")
+    occurred_at = _aware(occurred_at)
+    if occurred_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": "The contact must have happened already."})
+    contact = Contact(
+        match=match,
+        service_user=record,
+        supporter=match.supporter,
+        occurred_at=occurred_at,
+        method=method,
+        duration_minutes=duration_minutes,
+        summary=sanitise_text(summary),
+        next_step=sanitise_text(next_step),
+        safeguarding_concern=safeguarding_concern,
+        created_by=logged_by,
+    )
+    if not contact.summary:
+        raise ValidationError({"summary": "Say what you did."})
+    contact.full_clean()
+    contact.save()
+    audit_record(
+        actor=logged_by,
+        action=AuditEvent.Action.CREATE,
+        obj=contact,
+        subject=record.user,
+        service=record.service_id,
+        detail=_fields(
+            ["occurred_at", "method", "duration_minutes", "summary", "next_step"]
+            + (["safeguarding_concern"] if safeguarding_concern else [])
+        ),
+    )
+    if safeguarding_concern:
+        _alert(
+            service_id=record.service_id,
+            kind=Alert.Kind.SAFEGUARDING,
+            message=(
+                f"{_first_name(match.supporter)} raised a safeguarding concern about "
+                f"{record.preferred_name}. Read the contact note and act today."
+            )[:300],
+            service_user=record,
+            supporter=match.supporter,
+            contact=contact,
+        )
+    return contact
+
+
+# --- Supporters ------------------------------------------------------------------------------
+
+
+def _require_supporter_or_staff(user: User, supporter: Supporter) -> None:
+    if supporter.user_id == user.pk:
+        return
+    staff_services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
+    if staff_services & {s.pk for s in supporter.services.all()}:
+        return
+    raise PermissionDenied("Only the supporter or their service's staff.")
+
+
+@transaction.atomic
+def supporter_availability_update(
+    *,
+    supporter: Supporter,
+    changed_by: User,
+    availability: list[list[str]],
+    capacity: int,
+    paused: bool,
+    paused_reason: str = "",
+) -> Supporter:
+    """A supporter sets when they are free, how many people they can support, and whether
+    they are taking a break from new people. They cannot un-pause themselves while their
+    checks, training or supervision are not up to date."""
+    supporter = (
+        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
+    )
+    _require_supporter_or_staff(changed_by, supporter)
+    active = supporter_active_match_count(supporter=supporter)
+    if capacity < active:
+        raise ValidationError(
+            {
+                "capacity": f"You support {active} {'person' if active == 1 else 'people'} now, "
+                "so this cannot be lower than that."
+            }
+        )
+    if supporter.paused and not paused:
+        problems = readiness_problems(
+            supporter, today=timezone.localdate(), settings_values=readiness_settings()
+        )
+        if problems:
+            raise ValidationError(
+                {
+                    "paused": "You cannot take new people until this is sorted: "
+                    + "; ".join(problems)
+                }
+            )
+    values = {
+        "availability": [list(slot) for slot in availability],
+        "capacity": capacity,
+        "paused": paused,
+        "paused_reason": (paused_reason.strip() or "Taking a break") if paused else "",
+    }
+    changed = [name for name, value in values.items() if getattr(supporter, name) != value]
+    if not changed:
+        return supporter
+    for name in changed:
+        setattr(supporter, name, values[name])
+    supporter.full_clean()
+    supporter.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=changed_by,
+        action=AuditEvent.Action.CHANGE,
+        obj=supporter,
+        subject=supporter.user,
+        detail=_fields(changed),
+    )
+    return supporter
+
+
+@transaction.atomic
+def supporter_readiness_record(
+    *,
+    supporter: Supporter,
+    recorded_by: User,
+    dbs_checked_on: date | None,
+    dbs_level: str,
+    training_modules_completed: list[str],
+    last_supervision_on: date | None,
+    risk_assessment_recorded_on: date | None,
+    cleared_for_under_18: bool,
+) -> Supporter:
+    """Staff record a supporter's checks, training and supervision. A disclosure on a DBS
+    check does not exclude anyone by itself: the risk assessment is what staff record."""
+    supporter = (
+        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
+    )
+    staff_services = permissions.service_ids_where(recorded_by, permissions.CASEWORK_ROLES)
+    if not staff_services & {s.pk for s in supporter.services.all()}:
+        raise PermissionDenied("Only staff of the supporter's service.")
+    today = timezone.localdate()
+    for name, value in (
+        ("dbs_checked_on", dbs_checked_on),
+        ("last_supervision_on", last_supervision_on),
+        ("risk_assessment_recorded_on", risk_assessment_recorded_on),
+    ):
+        if value is not None and value > today:
+            raise ValidationError({name: "This date cannot be in the future."})
+    values = {
+        "dbs_checked_on": dbs_checked_on,
+        "dbs_level": dbs_level,
+        "training_modules_completed": list(training_modules_completed),
+        "last_supervision_on": last_supervision_on,
+        "risk_assessment_recorded_on": risk_assessment_recorded_on,
+        "cleared_for_under_18": cleared_for_under_18,
+    }
+    changed = [name for name, value in values.items() if getattr(supporter, name) != value]
+    if not changed:
+        return supporter
+    for name in changed:
+        setattr(supporter, name, values[name])
+    supporter.full_clean()
+    supporter.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=recorded_by,
+        action=AuditEvent.Action.CHANGE,
+        obj=supporter,
+        subject=supporter.user,
+        detail=_fields(changed),
+    )
+    return supporter
+
+
+@transaction.atomic
+def supporter_unpause(*, supporter: Supporter, unpaused_by: User) -> Supporter:
+    """Staff let a paused supporter take new people again, only once they are ready."""
+    supporter = (
+        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
+    )
+    staff_services = permissions.service_ids_where(unpaused_by, permissions.CASEWORK_ROLES)
+    if not staff_services & {s.pk for s in supporter.services.all()}:
+        raise PermissionDenied("Only staff of the supporter's service.")
+    if not supporter.paused:
+        return supporter
+    problems = readiness_problems(
+        supporter, today=timezone.localdate(), settings_values=readiness_settings()
+    )
+    if problems:
+        raise ValidationError("Not ready yet: " + "; ".join(problems), code="not_ready")
+    supporter.paused = False
+    supporter.paused_reason = ""
+    supporter.full_clean()
+    supporter.save(update_fields=["paused", "paused_reason", "updated_at"])
+    audit_record(
+        actor=unpaused_by,
+        action=AuditEvent.Action.CHANGE,
+        obj=supporter,
+        subject=supporter.user,
+        detail=_fields(["paused", "paused_reason"]),
+    )
+    return supporter
+
+
 # --- Readiness -------------------------------------------------------------------------------
 
 
@@ -406,7 +1289,8 @@ def supporters_readiness_sweep(*, today: date | None = None) -> list[int]:
     today = today or timezone.localdate()
     values = readiness_settings()
     paused: list[int] = []
-    for supporter in Supporter.objects.select_for_update().filter(paused=False).order_by("pk"):
+    unpaused = Supporter.objects.select_for_update().select_related("user").filter(paused=False)
+    for supporter in unpaused.order_by("pk"):
         problems = readiness_problems(supporter, today=today, settings_values=values)
         if not problems:
             continue
@@ -421,9 +1305,18 @@ def supporters_readiness_sweep(*, today: date | None = None) -> list[int]:
             subject=supporter.user,
             detail=_fields(["paused", "paused_reason"]),
         )
+        # Their peer support workers and coordinators are told in the portal's alerts.
+        for service_id in supporter.services.values_list("pk", flat=True):
+            _alert(
+                service_id=service_id,
+                kind=Alert.Kind.SUPPORTER_NOT_READY,
+                message=(
+                    f"{_first_name(supporter)} has been paused and will not be offered new "
+                    f"people. {supporter.paused_reason}."
+                )[:300],
+                supporter=supporter,
+            )
         paused.append(supporter.pk)
     if paused:
-        # TODO(alerts page): tell the supporters' peer support workers in the portal. Until
-        # that page exists, a log line with ids only.
         logger.info("Paused supporters who are not ready: %s", paused)
     return paused

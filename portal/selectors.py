@@ -8,17 +8,19 @@ from . import permissions
 from .models import AuditEvent, Consent, ConsentPurpose, ConsentWording, Membership, User
 from .roles import Role
 
+# Who sees the people of a service: its casework staff and its administrators. A superuser
+# sees every service. peer_support.selectors follows the same rule.
+PEOPLE_ROLES = permissions.CASEWORK_ROLES | {Role.ADMINISTRATOR}
+
 
 def service_users_visible_to(*, user: User) -> QuerySet[User]:
-    """Service users of the services where ``user`` does casework (all, for administrators).
-
-    Volunteers see only people matched to them: matching arrives with peer support, so until
-    then they see nobody.
-    """
+    """Service users of the services where ``user`` does casework or administers (every
+    service, for a superuser). Volunteers reach the people they support through
+    ``peer_support.selectors``, never here."""
     service_users = User.objects.filter(memberships__role=Role.SERVICE_USER).distinct()
-    if permissions.is_administrator(user):
+    if user.is_superuser:
         return service_users
-    services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
+    services = permissions.service_ids_where(user, PEOPLE_ROLES)
     if not services:
         return User.objects.none()
     return service_users.filter(
@@ -35,8 +37,8 @@ def service_user_membership_visible_to(*, user: User, person: User) -> Membershi
     memberships = Membership.objects.select_related("service").filter(
         user=person, role=Role.SERVICE_USER
     )
-    if not permissions.is_administrator(user):
-        services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
+    if not user.is_superuser:
+        services = permissions.service_ids_where(user, PEOPLE_ROLES)
         memberships = memberships.filter(service_id__in=services)
     return memberships.order_by("service_id").first()
 
@@ -44,9 +46,9 @@ def service_user_membership_visible_to(*, user: User, person: User) -> Membershi
 def consents_visible_to(*, user: User) -> QuerySet[Consent]:
     """A service user's own consents; casework staff see their services' consents."""
     consents = Consent.objects.select_related("wording", "service")
-    if permissions.is_administrator(user):
+    if user.is_superuser:
         return consents
-    services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
+    services = permissions.service_ids_where(user, PEOPLE_ROLES)
     if services:
         return consents.filter(service_id__in=services)
     if permissions.is_service_user(user):
@@ -72,7 +74,7 @@ def consent_purposes() -> list[tuple[str, str]]:
 
 def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.select_related("actor", "service")
-    if permissions.is_administrator(user):
+    if user.is_superuser:
         return events
     services = permissions.service_ids_where(user, permissions.AUDIT_ROLES)
     if not services:

@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("staff/audit/", views.staff_audit, name="staff_audit"),
     path("notifications/", include("notifications.urls")),
+    path("", include("peer_support.urls")),
     path("django-admin/", admin.site.urls),
     # Wagtail's admin has its own password sign-in and reset; both would skip the
     # authenticator step, so they are replaced by allauth's before Wagtail's URLs.

@@ -5,7 +5,15 @@ import datetime as _dt
 import factory
 from django.utils import timezone
 
-from peer_support.models import Appointment, Match, ServiceUserRecord, Supporter
+from peer_support.models import (
+    Alert,
+    Appointment,
+    Contact,
+    Match,
+    Offer,
+    ServiceUserRecord,
+    Supporter,
+)
 from portal.models import Service, ServiceLocation, User
 
 
@@ -113,3 +121,42 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     address = "1 Example Street, Testtown NM1 1AA"
     starts_at = factory.LazyFunction(lambda: timezone.now() + _dt.timedelta(days=2))
     arranged_by = factory.SubFactory(UserFactory)
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """An offer written directly (no rules): for selector and page tests only."""
+
+    class Meta:
+        model = Offer
+
+    service_user = factory.SubFactory(ServiceUserRecordFactory)
+    supporter = factory.SubFactory(SupporterFactory)
+    offered_at = factory.LazyFunction(timezone.now)
+    respond_by = factory.LazyAttribute(lambda o: o.offered_at + _dt.timedelta(hours=48))
+    explanation = "shares lived experience of housing; covers NM1; 3 of 3 places free"
+    score = 0.5
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    """A contact written directly (no sanitising): for selector and page tests only."""
+
+    class Meta:
+        model = Contact
+
+    match = factory.SubFactory(MatchFactory)
+    service_user = factory.LazyAttribute(lambda c: c.match.service_user)
+    supporter = factory.LazyAttribute(lambda c: c.match.supporter)
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - _dt.timedelta(hours=1))
+    method = Contact.Method.PHONE
+    duration_minutes = 20
+    summary = "Talked through the first appointment."
+    created_by = factory.LazyAttribute(lambda c: c.match.supporter.user)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    service = factory.SubFactory(ServiceFactory)
+    kind = Alert.Kind.NEW_REFERRAL
+    message = "A new request for a peer supporter came in through the website."

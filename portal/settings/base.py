@@ -244,6 +244,14 @@ PORTAL_SCHEDULES = [
         "func": "peer_support.tasks.supporters_readiness_sweep",
         "schedule_type": "D",
     },
+    {
+        # An offer not answered by its deadline (PEER_OFFER_DEADLINE_HOURS) goes to the next
+        # candidate, and the coordinator is told, within one run of this schedule.
+        "name": "Offer unanswered peer support requests to the next supporter",
+        "func": "peer_support.tasks.offers_expire_sweep",
+        "schedule_type": "I",
+        "minutes": 15,
+    },
 ]
 
 # --- Authentication -------------------------------------------------------------------------
@@ -290,6 +298,8 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "20/m/ip,3/m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
+    # Our own: the public "Ask for a peer supporter" form (peer_support), per address.
+    "peer_support_request": "5/h/ip",
 }
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_FORMS = {
@@ -377,6 +387,38 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "portal@localhost")
 
 # --- SMS ------------------------------------------------------------------------------------
+
+# Words no text message may contain (portal/sensitive.py): a shared phone must not reveal
+# health or justice contact. Checked in appointment place labels and message templates.
+SMS_SENSITIVE_WORDS = [
+    "police",
+    "court",
+    "custody",
+    "mental",
+    "psychiatric",
+    "psychiatrist",
+    "drug",
+    "alcohol",
+    "addiction",
+    "detox",
+    "methadone",
+    "rehab",
+    "probation",
+    "offence",
+    "offense",
+    "offender",
+    "arrest",
+    "section",
+    "prison",
+    "bail",
+    "remand",
+    "crime",
+    "criminal",
+    "magistrate",
+    "solicitor",
+    "liaison",
+    "diversion",
+]
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console").strip().lower()
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "").strip()

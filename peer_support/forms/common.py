@@ -1,0 +1,171 @@
+"""Fields and forms used by more than one audience's pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from portal.sensitive import sensitive_words_in
+
+from ..models import (
+    ACCESSIBILITY_CHOICES,
+    DAY_PARTS,
+    DAYS,
+    NEED_CHOICES,
+    Appointment,
+)
+
+DAY_LABELS = dict(
+    zip(
+        DAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
+AVAILABILITY_CHOICES = [
+    (f"{day}:{part}", f"{DAY_LABELS[day]} {part}") for day in DAYS for part in DAY_PARTS
+]
+
+
+class AvailabilityField(forms.MultipleChoiceField):
+    """Weekly times as checkboxes ("Monday morning"...), cleaned to ``[[day, part], ...]``,
+    the shape the models store."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("choices", AVAILABILITY_CHOICES)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return [":".join(item) if isinstance(item, list | tuple) else item for item in value]
+        return value
+
+    def clean(self, value) -> list[list[str]]:
+        return [code.split(":", 1) for code in super().clean(value)]
+
+
+class NeedsField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("choices", NEED_CHOICES)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class AccessibilityField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("choices", ACCESSIBILITY_CHOICES)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class WordListField(forms.CharField):
+    """Short words separated by commas ("Polish, English"), cleaned to a list of distinct
+    words: how people type languages and interests."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 500)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return value
+
+    def clean(self, value) -> list[str]:
+        text = super().clean(value)
+        words: list[str] = []
+        for part in text.split(","):
+            word = " ".join(part.split())
+            if not word:
+                continue
+            if len(word) > 50:
+                raise ValidationError("Keep each one under 50 characters.", code="too_long")
+            if word.casefold() not in {w.casefold() for w in words}:
+                words.append(word)
+        if len(words) > 20:
+            raise ValidationError("Enter 20 or fewer.", code="too_many")
+        return words
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+def neutral_place_label(value: str) -> None:
+    """The place label goes into text messages: no word that reveals why the person goes."""
+    found = sensitive_words_in(value)
+    if found:
+        raise ValidationError(
+            "This name goes into text messages, so it must not say what the place is for. "
+            'Remove: %(words)s. Use a neutral name, like "Riverside Centre".',
+            code="sensitive_place_label",
+            params={"words": ", ".join(found)},
+        )
+
+
+class AppointmentForm(forms.Form):
+    """An appointment the person should go to. Date and time are Europe/London wall-clock
+    time; the service turns them into UTC and refuses the hour skipped in spring."""
+
+    kind = forms.ChoiceField(
+        label="What is the appointment for?",
+        choices=Appointment.Kind.choices,
+        widget=forms.RadioSelect,
+    )
+    place_label = forms.CharField(
+        label="Place name for text messages",
+        max_length=80,
+        validators=[neutral_place_label],
+        help_text='A neutral name, like "Riverside Centre". Do not say what the place is for.',
+    )
+    address = forms.CharField(
+        label="Full address",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown in the portal only, never in text messages.",
+    )
+    date = forms.DateField(label="Date", widget=DateInput, help_text="For example 2026-12-01")
+    time = forms.TimeField(label="Time", widget=TimeInput, help_text="For example 14:30")
+    supporter_attending = forms.BooleanField(
+        label="The supporter will go with them", required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        day, at = cleaned.get("date"), cleaned.get("time")
+        if day and at:
+            if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 1, 1):
+                self.add_error("date", "Enter a real date, like 2026-12-01")
+            else:
+                cleaned["starts_at"] = dt.datetime.combine(
+                    day, at.replace(second=0, microsecond=0)
+                )
+        return cleaned
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="What happened?",
+        choices=Appointment.Outcome.choices,
+        widget=forms.RadioSelect,
+    )

@@ -1,0 +1,3 @@
+"""Peer support pages: mine (being built)."""
+
+urlpatterns: list = []

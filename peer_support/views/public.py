@@ -1,0 +1,3 @@
+"""Peer support pages: public (being built)."""
+
+urlpatterns: list = []

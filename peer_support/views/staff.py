@@ -1,0 +1,3 @@
+"""Peer support pages: staff (being built)."""
+
+urlpatterns: list = []

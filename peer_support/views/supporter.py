@@ -1,0 +1,3 @@
+"""Peer support pages: supporter (being built)."""
+
+urlpatterns: list = []
