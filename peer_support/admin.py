@@ -1,10 +1,20 @@
 """Django admin for peer support (staff only, behind MFA). Lists show ids and codes, not
-names or numbers; changes here bypass the services' rules, so matches and appointments are
-read-only and exclusions can be added but not edited."""
+names or numbers; changes here bypass the services' rules, so matches, appointments, offers,
+contacts and alerts are read-only (the portal's own pages change them through the services)
+and exclusions can be added but not edited."""
 
 from django.contrib import admin
 
-from .models import Appointment, Exclusion, Match, ServiceUserRecord, Supporter
+from .models import (
+    Alert,
+    Appointment,
+    Contact,
+    Exclusion,
+    Match,
+    Offer,
+    ServiceUserRecord,
+    Supporter,
+)
 
 
 @admin.register(ServiceUserRecord)
@@ -66,3 +76,22 @@ class AppointmentAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "service_user", "kind", "starts_at", "status", "outcome")
     list_filter = ("kind", "status", "outcome")
     date_hierarchy = "starts_at"
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "service_user", "supporter", "status", "offered_at", "respond_by")
+    list_filter = ("status",)
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyAdmin):
+    # Notes are not shown in the list: the change view (read-only) shows them to admins only.
+    list_display = ("__str__", "service_user", "supporter", "method", "occurred_at")
+    list_filter = ("method", "safeguarding_concern")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "service", "kind", "created_at", "resolved_at")
+    list_filter = ("kind", "service")

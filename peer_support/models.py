@@ -16,9 +16,8 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
-from phonenumber_field.modelfields import PhoneNumberField
 
-from portal.phone import UKMobileNumberField
+from portal.phone import UKMobileNumberField, UKPhoneNumberField
 
 from .matching import NEED_LABELS
 
@@ -51,7 +50,7 @@ class ChoiceListValidator:
         if unknown:
             raise ValidationError(
                 "Unknown choice(s): %(unknown)s.",
-                code="invalid_choice",
+                code="unknown_choice",
                 params={"unknown": ", ".join(unknown)},
             )
         if len(set(value)) != len(value):
@@ -181,7 +180,7 @@ class ServiceUserRecord(models.Model):
         "name of the person who asked for them", max_length=100, blank=True, default=""
     )
     referrer_relationship = models.CharField(max_length=100, blank=True, default="")
-    referrer_phone = PhoneNumberField(blank=True, default="", region="GB")
+    referrer_phone = UKPhoneNumberField(blank=True, default="", region="GB")
     referral_notes = models.TextField(
         blank=True,
         default="",

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.module_loading import import_string
 
 from portal import permissions
@@ -49,6 +50,7 @@ from .selectors import (
     supporters_for_matching,
 )
 from .signals import appointment_changed_on_commit
+from .wording import when_text
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +259,12 @@ def match_create(
     """
     _require_casework(created_by, service_user.service_id)
     record, locked = _lock_pair(service_user, supporter)
+    # An offer still waiting for this person would hold a place (perhaps this supporter's)
+    # and fail when answered: withdraw it first. A refusal below rolls this back.
+    for offer in Offer.objects.select_for_update().filter(
+        service_user=record, status=Offer.Status.PENDING
+    ):
+        _offer_close(offer, Offer.Status.WITHDRAWN, by=created_by, note="Matched directly")
     errors, _, _ = _match_check(record, locked)
     if errors:
         raise ValidationError(errors)
@@ -923,7 +931,9 @@ def offers_make_from_batch(
     made: list[Offer] = []
     refused: dict[int, list[str]] = {}
     records = {r.pk: r for r in ServiceUserRecord.objects.filter(service=service, pk__in=pairs)}
-    supporters = {s.pk: s for s in Supporter.objects.filter(pk__in=pairs.values())}
+    supporters = {
+        s.pk: s for s in Supporter.objects.filter(pk__in=pairs.values(), services=service)
+    }
     for record_id, supporter_id in sorted(pairs.items()):
         record, supporter = records.get(record_id), supporters.get(supporter_id)
         if record is None or supporter is None:
@@ -949,14 +959,11 @@ def offer_notify_supporter(*, offer: Offer) -> bool:
     user = User.objects.get(pk=offer.supporter.user_id)
     if not user.mobile:
         return False
-    deadline = (
-        timezone.localtime(offer.respond_by).strftime("%A %-d %B at %-I:%M%p").replace(":00", "")
-    )
     _send_sms(
         to=str(user.mobile),
         body=(
             "You have a new request to answer in the peer support portal. "
-            f"Please sign in and answer by {deadline.replace('AM', 'am').replace('PM', 'pm')}."
+            f"Please sign in and answer by {when_text(offer.respond_by)}."
         ),
         recipient_id=user.pk,
     )
@@ -1092,7 +1099,7 @@ def contact_log_create(
         safeguarding_concern=safeguarding_concern,
         created_by=logged_by,
     )
-    if not contact.summary:
+    if not strip_tags(contact.summary).strip():  # "<p></p>" says nothing either
         raise ValidationError({"summary": "Say what you did."})
     contact.full_clean()
     contact.save()
@@ -1170,11 +1177,16 @@ def supporter_availability_update(
                     + "; ".join(problems)
                 }
             )
+    # Staying paused without a new reason keeps the recorded one (say the sweep's "Not ready:
+    # ..."), so editing times does not hide from staff why the supporter was paused.
+    kept_reason = supporter.paused_reason if supporter.paused else ""
     values = {
         "availability": [list(slot) for slot in availability],
         "capacity": capacity,
         "paused": paused,
-        "paused_reason": (paused_reason.strip() or "Taking a break") if paused else "",
+        "paused_reason": (paused_reason.strip() or kept_reason or "Taking a break")
+        if paused
+        else "",
     }
     changed = [name for name, value in values.items() if getattr(supporter, name) != value]
     if not changed:

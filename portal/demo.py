@@ -17,8 +17,12 @@ from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Collection, Locale, Page, Site
 
+# Demo data is the one place portal reaches into higher apps (content's pages, peer_support's
+# people): only this module and the seed_demo command import them, never portal's models,
+# services or views.
 from content.demo import content_demo_seed
 from content.models import HomePage
+from peer_support.demo import peer_support_demo_seed
 
 from .models import (
     Consent,
@@ -234,4 +238,5 @@ def demo_seed() -> tuple[list[Service], list[DemoAccount], HomePage]:
     _seed_consents(services[0])
     home = _seed_site()
     content_demo_seed(home=home)
+    peer_support_demo_seed(services=services)
     return services, accounts, home

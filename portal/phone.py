@@ -53,3 +53,23 @@ class UKMobileNumberField(PhoneNumberField):
         if isinstance(parsed, PhoneNumber) and parsed.national_number and is_uk_mobile(parsed):
             return parsed.as_e164
         return super().get_prep_value(value)
+
+
+INVALID_PHONE_MESSAGE = "Enter a UK phone number, like 0113 496 0000 or 07700 900 982"
+
+
+def validate_uk_phone(value) -> None:
+    """Any valid UK number (landline or mobile), or the drama mobile range where allowed."""
+    number = to_python(value, region="GB") if not isinstance(value, PhoneNumber) else value
+    if not isinstance(number, PhoneNumber) or number.country_code != 44:
+        raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
+    if is_uk_mobile(number) or number.is_valid():
+        return
+    raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
+
+
+class UKPhoneNumberField(UKMobileNumberField):
+    """Any UK phone number: a landline or a mobile (someone who asks on a person's behalf may
+    give either). Stored in E.164 like the mobile field."""
+
+    default_validators = [validate_uk_phone]

@@ -15,8 +15,9 @@ from django.conf import settings
 
 @lru_cache(maxsize=8)
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    # Whole words, with an optional plural or -al/-ic ending: "drug" catches "drugs",
-    # "court" catches "courts", but "courtyard" and "Sectional" stay allowed.
+    # Whole words, with an optional plural ending (-s, -es) only: "drug" catches "drugs",
+    # "court" catches "courts", but "courtyard" and "Sectional" stay allowed. Other forms
+    # ("alcoholic", "custodial") must be in the list themselves.
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"\b({alternatives})(?:s|es)?\b", re.IGNORECASE)
 

@@ -50,6 +50,12 @@ def dashboard(request):
             "can_manage_people": permissions.can_manage_people(request.user),
             "can_search_audit": permissions.can_search_audit(request.user),
             "can_read_outbox": permissions.can_read_outbox(request.user),
+            "does_casework": bool(
+                permissions.service_ids_where(request.user, permissions.CASEWORK_ROLES)
+            ),
+            # Peer support pages live in a higher app; their links are found by URL name,
+            # and whether the person supports anyone by the reverse relation, not an import.
+            "is_supporter": hasattr(request.user, "supporter_profile"),
             "roles": sorted(role.label for role in roles),
         },
     )

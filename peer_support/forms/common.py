@@ -16,14 +16,8 @@ from ..models import (
     NEED_CHOICES,
     Appointment,
 )
+from ..wording import DAY_LABELS
 
-DAY_LABELS = dict(
-    zip(
-        DAYS,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        strict=True,
-    )
-)
 AVAILABILITY_CHOICES = [
     (f"{day}:{part}", f"{DAY_LABELS[day]} {part}") for day in DAYS for part in DAY_PARTS
 ]
@@ -111,6 +105,25 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs=attrs, format="%H:%M")
 
 
+# Dates outside this window are typing mistakes, and far-off years overflow time zone
+# arithmetic.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2100, 1, 1)
+
+
+def local_datetime(form: forms.Form, cleaned: dict) -> dt.datetime | None:
+    """The form's ``date`` and ``time`` fields as one NAIVE datetime, to the minute, on
+    purpose: the services read a naive time as Europe/London wall-clock time (and refuse the
+    hour skipped in spring). A date outside the sensible window is an error on ``date``."""
+    day, at = cleaned.get("date"), cleaned.get("time")
+    if not (day and at):
+        return None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        form.add_error("date", "Enter a real date, like 2026-12-01")
+        return None
+    return dt.datetime.combine(day, at.replace(second=0, microsecond=0))
+
+
 def neutral_place_label(value: str) -> None:
     """The place label goes into text messages: no word that reveals why the person goes."""
     found = sensitive_words_in(value)
@@ -152,14 +165,9 @@ class AppointmentForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        day, at = cleaned.get("date"), cleaned.get("time")
-        if day and at:
-            if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 1, 1):
-                self.add_error("date", "Enter a real date, like 2026-12-01")
-            else:
-                cleaned["starts_at"] = dt.datetime.combine(
-                    day, at.replace(second=0, microsecond=0)
-                )
+        starts_at = local_datetime(self, cleaned)
+        if starts_at is not None:
+            cleaned["starts_at"] = starts_at
         return cleaned
 
 

@@ -5,12 +5,32 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest
 
 from portal import permissions
 
 from ..models import Supporter
 from ..selectors import supporter_profile_of
+
+PAGE_SIZE = 50
+
+
+def paginate(request: HttpRequest, items, param: str = "page") -> Page:
+    """A page of ``items`` from ``?<param>=`` with ``prev_url``/``next_url`` links that keep
+    the rest of the query, so one page can hold several paginated lists. Lists are always
+    paginated, so a page's query count does not grow with the data.
+    (``peer_support/includes/pagination.html`` draws the links.)"""
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+    page.prev_url = page.next_url = ""
+    query = request.GET.copy()
+    if page.has_previous():
+        query[param] = str(page.previous_page_number())
+        page.prev_url = "?" + query.urlencode()
+    if page.has_next():
+        query[param] = str(page.next_page_number())
+        page.next_url = "?" + query.urlencode()
+    return page
 
 
 def deny() -> Http404:

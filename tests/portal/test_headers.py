@@ -9,8 +9,9 @@ from django.urls import URLPattern, URLResolver
 from portal.demo import demo_seed
 from portal.roles import Role
 from portal.urls import urlpatterns
+from tests.factories import UserFactory
 from tests.portal.conftest import make_member
-from tests.portal.test_permissions import MATRIX
+from tests.portal.test_permissions import MATRIX, peer_world
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,9 @@ def _paths(ctx) -> list[str]:
         key = pattern.name if isinstance(pattern, URLPattern) else str(pattern.pattern)
         if isinstance(pattern, URLPattern) and key in MATRIX:
             paths.append(MATRIX[key][1](ctx))
-        elif isinstance(pattern, URLResolver) and key == "notifications/":
+        elif isinstance(pattern, URLResolver) and (
+            key == "notifications/" or pattern.urlconf_name == "peer_support.urls"
+        ):
             paths.extend(MATRIX[p.name][1](ctx) for p in pattern.url_patterns)
         elif isinstance(pattern, URLResolver) and str(pattern.urlconf_name) in EXTRA_RESOLVERS:
             paths.extend(EXTRA_RESOLVERS[str(pattern.urlconf_name)])
@@ -55,7 +58,9 @@ def _paths(ctx) -> list[str]:
 @pytest.fixture
 def ctx(service, person_with_consents):
     demo_seed()
-    return {"person": person_with_consents, "own_consent": person_with_consents.consents.first()}
+    ctx = {"person": person_with_consents, "own_consent": person_with_consents.consents.first()}
+    peer_world(ctx, service, UserFactory(), None)
+    return ctx
 
 
 def check_headers(path: str, response) -> None:

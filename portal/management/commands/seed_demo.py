@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from peer_support.demo import peer_support_demo_counts
 from portal.demo import DEMO_PASSWORD, demo_seed, demo_totp_secret
 
 
@@ -19,6 +20,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  Site: {home.title}")
         for service in services:
             self.stdout.write(f"  Service: {service.name} ({service.locations.count()} places)")
+        counts = peer_support_demo_counts(services=services)
+        self.stdout.write(
+            "  Peer support: "
+            + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+        )
         self.stdout.write("")
         self.stdout.write("Demo sign-ins (fictional people, demo only):")
         for account in accounts:
