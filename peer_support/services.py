@@ -716,8 +716,10 @@ def _offer_close(offer: Offer, status: str, *, by: User | None, note: str = "") 
 
 
 def _offer_lock(offer: Offer) -> Offer:
+    # Lock the offer row only: PostgreSQL cannot lock the nullable side of the outer join
+    # to the person's (optional) account.
     return (
-        Offer.objects.select_for_update()
+        Offer.objects.select_for_update(of=("self",))
         .select_related("service_user", "service_user__user", "supporter", "supporter__user")
         .get(pk=offer.pk)
     )

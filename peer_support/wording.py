@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf.locale import LANG_INFO
 from django.utils import dateformat
 
 from .matching import NEED_LABELS
@@ -51,3 +52,8 @@ def slot_labels(slots: Iterable) -> list[str]:
 def need_labels(codes: Iterable[str]) -> list[str]:
     """Need codes as words people read: ["drug_use"] -> ["Drug use"]."""
     return [NEED_LABELS.get(code, code).capitalize() for code in codes or []]
+
+
+def language_names(codes: Iterable[str]) -> list[str]:
+    """Languages are stored as short codes ("pl") or words ("Polish"): show names."""
+    return [LANG_INFO.get(str(code).lower(), {}).get("name", code) for code in codes or []]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
@@ -238,5 +239,6 @@ def demo_seed() -> tuple[list[Service], list[DemoAccount], HomePage]:
     _seed_consents(services[0])
     home = _seed_site()
     content_demo_seed(home=home)
-    peer_support_demo_seed(services=services)
+    if settings.DEMO_PEER_SUPPORT:
+        peer_support_demo_seed(services=services)
     return services, accounts, home

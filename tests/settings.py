@@ -6,6 +6,7 @@ PostgreSQL + Redis.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 # A throwaway key and hosts, so the production refusal in base.py is exercised, not bypassed.
 os.environ.setdefault(
@@ -29,6 +30,15 @@ if REDIS_URL:
     # Keep test keys apart from anything else using the same Redis database.
     CACHES["default"]["KEY_PREFIX"] = f"portal-test-{os.getpid()}"
     CACHES["pages"]["KEY_PREFIX"] = f"portal-test-pages-{os.getpid()}"
+    # Tests call cache.clear(), which empties a whole Redis database: under pytest-xdist each
+    # worker gets a database of its own (gw0 -> 1, gw1 -> 2, ...), so one worker's clear never
+    # wipes another's rate-limit counters or cached pages.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if _worker.startswith("gw") and _worker[2:].isdigit():
+        _url = urlsplit(REDIS_URL)
+        _redis = urlunsplit(_url._replace(path=f"/{int(_worker[2:]) % 15 + 1}"))
+        CACHES["default"]["LOCATION"] = _redis
+        CACHES["pages"]["LOCATION"] = _redis
 else:
     # One process: the page cache can live in memory (production shares a folder instead).
     CACHES["pages"] = {
@@ -46,3 +56,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # Wagtail's own background tasks run immediately.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# demo_seed() without the peer support population (seconds per call); the tests of that
+# population turn it on (tests/peer_support/test_demo.py, tests/portal/test_seed_demo.py).
+DEMO_PEER_SUPPORT = False

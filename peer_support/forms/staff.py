@@ -290,7 +290,7 @@ MAX_PAIRS = 10_000
 
 
 def parse_pairs(values: Sequence[str]) -> dict[int, int]:
-    """The proposal's hidden ``pair`` inputs ("<record id>:<supporter id>") back into
+    """The proposal's hidden ``pairs`` ("<record id>:<supporter id>", comma-separated) back into
     person id -> supporter id. Anything that is not exactly what the page wrote is refused as
     a whole: a half-read proposal must not send half the offers."""
     unreadable = ValidationError(

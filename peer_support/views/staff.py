@@ -57,7 +57,7 @@ from ..readiness import (
     readiness_settings,
     supervision_due_on,
 )
-from ..wording import need_labels, slot_labels
+from ..wording import language_names, need_labels, slot_labels
 from .common import casework_required, deny, paginate
 
 GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
@@ -326,6 +326,7 @@ def _record_page(
         "needs_display": _need_labels(record.needs),
         "accessibility_display": _labels(record.accessibility_needs, ACCESSIBILITY_LABELS),
         "availability_display": ", ".join(slot_labels(record.availability)),
+        "languages_display": ", ".join(language_names(record.languages)),
         "is_public_request": record.source != ServiceUserRecord.Source.LD_TEAM,
         "consent_url": (
             reverse("staff_person_consents", args=[record.user_id]) if record.user_id else ""
@@ -887,7 +888,9 @@ def waiting_list(request: HttpRequest) -> HttpResponse:
         context.update(_proposal(request, service), service=service)
     elif action == "send":
         try:
-            pairs = parse_pairs(request.POST.getlist("pair"))
+            # One field, not one input per pair: a long waiting list would pass Django's
+            # DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) and be refused before reaching here.
+            pairs = parse_pairs([v for v in request.POST.get("pairs", "").split(",") if v.strip()])
         except ValidationError as error:
             context["problems"] = error.messages
         else:

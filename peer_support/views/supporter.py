@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.conf.locale import LANG_INFO
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -40,7 +39,7 @@ from ..models import (
     Supporter,
 )
 from ..readiness import readiness_problems, readiness_settings
-from ..wording import slot_labels
+from ..wording import language_names, slot_labels
 from .common import deny, paginate, supporter_required
 
 FORM_METHODS = ["GET", "HEAD", "POST"]
@@ -60,17 +59,12 @@ def _labels(codes: Iterable[str], labels: dict[str, str]) -> list[str]:
     return [labels.get(code, code) for code in codes or []]
 
 
-def _language_names(codes: Iterable[str]) -> list[str]:
-    """Languages are stored as short codes ("pl") or words ("Polish"): show names."""
-    return [LANG_INFO.get(str(code).lower(), {}).get("name", code) for code in codes or []]
-
-
 def _about(record: ServiceUserRecord) -> dict:
     """What a supporter may know about the person, in words rather than codes."""
     return {
         "needs": _labels(record.needs, NEED_LABELS),
         "accessibility": _labels(record.accessibility_needs, ACCESSIBILITY_LABELS),
-        "languages": _language_names(record.languages),
+        "languages": language_names(record.languages),
         "interests": list(record.interests or []),
         "free_times": slot_labels(record.availability),
     }

@@ -372,6 +372,11 @@ PEER_REQUIRED_TRAINING = [  # module codes every supporter must have completed
 # How long a supporter has to accept an offered match before it goes to the next person.
 PEER_OFFER_DEADLINE_HOURS = 48
 
+# `seed_demo` also fills the peer support pages (~40 supporters, ~300 referrals). The test
+# settings turn it off, because many tests seed the demo site only for its pages and
+# accounts; the tests of the peer support demo data turn it back on.
+DEMO_PEER_SUPPORT = True
+
 # --- Email (editors' notices, password resets) -------------------------------------------------
 
 EMAIL_BACKEND = (

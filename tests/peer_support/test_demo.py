@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from peer_support import matching
@@ -47,7 +48,7 @@ def _snapshot(services) -> dict:
 
 @pytest.fixture(scope="module")
 def _seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), override_settings(DEMO_PEER_SUPPORT=True):
         atomic = transaction.atomic()
         atomic.__enter__()
         services, _, _ = demo_seed()

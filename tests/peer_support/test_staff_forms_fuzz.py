@@ -402,7 +402,7 @@ def test_the_waiting_list_send_never_errors(desk, pairs, service, action):
         "kept": f"{desk['kept']['record'].pk}:{desk['paused'].pk}",
     }
     data = {
-        "pair": [real.get(pair, pair) for pair in pairs],
+        "pairs": ",".join(real.get(pair, pair) for pair in pairs),
         "service": str(desk["service"].pk) if service == "mine" else service,
         "action": action,
     }

@@ -875,7 +875,8 @@ def test_a_supporter_page_lists_the_people_they_support(staff, record, ranked, o
 
 
 def pairs_in(page: str) -> list[str]:
-    return re.findall(r'name="pair" value="([0-9]+:[0-9]+)"', page)
+    found = re.search(r'name="pairs" value="([0-9:,]*)"', page)
+    return found.group(1).split(",") if found and found.group(1) else []
 
 
 def test_waiting_list_propose_then_send(staff, service, coordinator, record, ranked):
@@ -897,7 +898,7 @@ def test_waiting_list_propose_then_send(staff, service, coordinator, record, ran
     assert not Offer.objects.exists()  # nothing sent yet
 
     sent = staff.post(
-        "/staff/waiting-list/", {"service": service.pk, "action": "send", "pair": pairs}
+        "/staff/waiting-list/", {"service": service.pk, "action": "send", "pairs": ",".join(pairs)}
     )
 
     assert sent.status_code == 302
@@ -915,7 +916,7 @@ def test_a_tampered_pair_for_another_services_person_is_refused(
         {
             "service": service.pk,
             "action": "send",
-            "pair": [f"{record.pk}:{ranked['best'].pk}", f"{elsewhere.pk}:{ranked['middle'].pk}"],
+            "pairs": f"{record.pk}:{ranked['best'].pk},{elsewhere.pk}:{ranked['middle'].pk}",
         },
         follow=True,
     )
@@ -928,10 +929,21 @@ def test_a_tampered_pair_for_another_services_person_is_refused(
     assert Offer.objects.filter(service_user=record).exists()
 
 
+def test_a_proposal_longer_than_djangos_field_limit_still_arrives(staff, service, record):
+    # 1,500 pairs: as separate inputs they would pass DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000)
+    # and be refused with a 400 before the view could say anything.
+    pairs = ",".join(f"{900_000 + n}:{900_000 + n}" for n in range(1_500))
+    response = staff.post(
+        "/staff/waiting-list/", {"service": service.pk, "action": "send", "pairs": pairs}
+    )
+    assert response.status_code == 302
+    assert not Offer.objects.exists()
+
+
 @pytest.mark.parametrize("pair", ["abc", "1:", ":2", "1:2:3", "-1:2", "99999999999999999999:1"])
 def test_an_unreadable_pair_is_a_clear_error(staff, service, record, pair):
     response = staff.post(
-        "/staff/waiting-list/", {"service": service.pk, "action": "send", "pair": [pair]}
+        "/staff/waiting-list/", {"service": service.pk, "action": "send", "pairs": pair}
     )
     assert response.status_code == 200
     assert "could not be read" in response.content.decode()

@@ -237,7 +237,9 @@ VALID_POSTS = {
 
 
 @pytest.mark.parametrize("outsider", ["other_volunteer", "volunteer_whose_match_ended"])
-@pytest.mark.parametrize(("method", "name", "url"), PERSON_LEVEL, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("method", "name", "url"), PERSON_LEVEL, ids=[f"{m}-{n}" for m, n, _ in PERSON_LEVEL]
+)
 def test_a_volunteer_who_does_not_support_the_person_gets_404(world, outsider, method, name, url):
     supporter = world["other"] if outsider == "other_volunteer" else world["ended"]
     client = signed_in(supporter.user)

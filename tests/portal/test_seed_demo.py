@@ -75,12 +75,15 @@ def test_seed_demo_refuses_without_debug(settings):
 
 
 def test_seed_demo_twice_leaves_the_same_data(settings, capsys):
+    settings.DEMO_PEER_SUPPORT = True
     settings.DEBUG = True
     call_command("seed_demo")
     first = snapshot()
     call_command("seed_demo")
     assert snapshot() == first
-    assert "Demo sign-ins" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Demo sign-ins" in out
+    assert re.search(r"Peer support: [1-9]\d+ supporters, [1-9]\d{2} records", out), out
 
 
 def test_seed_demo_creates_site_services_and_one_account_per_role(settings):
@@ -115,6 +118,7 @@ def test_seed_demo_creates_the_information_site(settings):
 
 
 def test_seed_demo_contains_nothing_that_could_be_a_real_person(settings):
+    settings.DEMO_PEER_SUPPORT = True
     settings.DEBUG = True
     call_command("seed_demo")
     for user in User.objects.all():
