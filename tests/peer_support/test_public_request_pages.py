@@ -380,3 +380,10 @@ def test_any_request_body_gets_a_page_never_a_server_error(data, north, south):
     assert response.status_code in {200, 302, 429}
     created = ServiceUserRecord.objects.count() - before
     assert created == (1 if response.status_code == 302 else 0)
+
+
+def test_every_page_links_to_the_request_form_from_its_footer(client, service):
+    page = client.get("/ask-for-a-peer-supporter/sent/").content.decode()
+    footer = page[page.index('<footer class="nhsuk-footer"') :]
+    assert 'href="/ask-for-a-peer-supporter/"' in footer
+    assert "Ask for a peer supporter" in footer
