@@ -75,6 +75,34 @@ def _fields(names: Iterable[str]) -> str:
     return "fields=" + ",".join(names)
 
 
+def _save_changes(
+    obj: ServiceUserRecord | Supporter,
+    values: dict,
+    *,
+    by: User,
+    subject: User | None,
+    service_id: int | None = None,
+) -> list[str]:
+    """Set the fields whose value differs, validate, save only those and audit their names
+    (never the values). Nothing differs: nothing is written. Returns the changed names."""
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        return changed
+    for name in changed:
+        setattr(obj, name, values[name])
+    obj.full_clean()
+    obj.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.CHANGE,
+        obj=obj,
+        subject=subject,
+        service=service_id,
+        detail=_fields(changed),
+    )
+    return changed
+
+
 # --- Records ---------------------------------------------------------------------------------
 
 
@@ -218,15 +246,16 @@ def _match_check(
     return errors, referral, candidate
 
 
+def _lock_supporter(supporter: Supporter) -> Supporter:
+    return Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
+
+
 def _lock_pair(
     record: ServiceUserRecord, supporter: Supporter
 ) -> tuple[ServiceUserRecord, Supporter]:
     """Both rows locked, so two people cannot over-fill a supporter or double-match a person."""
     locked_record = ServiceUserRecord.objects.select_for_update().get(pk=record.pk)
-    locked_supporter = (
-        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
-    )
-    return locked_record, locked_supporter
+    return locked_record, _lock_supporter(supporter)
 
 
 def _match_save(record: ServiceUserRecord, supporter: Supporter, *, created_by: User) -> Match:
@@ -595,21 +624,7 @@ def service_user_preferences_update(
         "interests": list(interests or []),
         "availability": [list(slot) for slot in availability or []],
     }
-    changed = [name for name, value in values.items() if getattr(record, name) != value]
-    if not changed:
-        return record
-    for name in changed:
-        setattr(record, name, values[name])
-    record.full_clean()
-    record.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=changed_by,
-        action=AuditEvent.Action.CHANGE,
-        obj=record,
-        subject=record.user,
-        service=record.service_id,
-        detail=_fields(changed),
-    )
+    _save_changes(record, values, by=changed_by, subject=record.user, service_id=record.service_id)
     return record
 
 
@@ -730,6 +745,49 @@ def _require_offered_supporter(user: User, offer: Offer) -> None:
         raise PermissionDenied("Only the supporter this was offered to can answer it.")
 
 
+def _offer_alert(offer: Offer, record: ServiceUserRecord, kind: str, message: str) -> Alert:
+    return _alert(
+        service_id=record.service_id,
+        kind=kind,
+        message=message,
+        service_user=record,
+        supporter=offer.supporter,
+        offer=offer,
+    )
+
+
+def _offer_move_on(
+    offer: Offer,
+    record: ServiceUserRecord,
+    status: str,
+    *,
+    by: User | None,
+    kind: str,
+    message: str,
+    note: str = "",
+) -> None:
+    """An offer that ends without a match: close it, tell the coordinator, and offer the
+    person to the next candidate. Declines, timeouts and offers that can no longer go ahead
+    all end here."""
+    _offer_close(offer, status, by=by, note=note)
+    _offer_alert(offer, record, kind, message)
+    _offer_next(record)
+
+
+def _offer_expire(offer: Offer, record: ServiceUserRecord) -> None:
+    _offer_move_on(
+        offer,
+        record,
+        Offer.Status.EXPIRED,
+        by=None,
+        kind=Alert.Kind.OFFER_EXPIRED,
+        message=(
+            f"{_first_name(offer.supporter)} did not answer the offer to support "
+            f"{record.preferred_name} in time."
+        ),
+    )
+
+
 def offer_accept(*, offer: Offer, accepted_by: User) -> Match:
     """The supporter says yes: the match is made, through the same rules as ``match_create``.
 
@@ -747,16 +805,7 @@ def offer_accept(*, offer: Offer, accepted_by: User) -> Match:
         record, supporter = _lock_pair(offer.service_user, offer.supporter)
         name = record.preferred_name
         if offer.respond_by <= timezone.now():
-            _offer_close(offer, Offer.Status.EXPIRED, by=None)
-            _alert(
-                service_id=record.service_id,
-                kind=Alert.Kind.OFFER_EXPIRED,
-                message=f"The offer to support {name} was not answered in time.",
-                service_user=record,
-                supporter=supporter,
-                offer=offer,
-            )
-            _offer_next(record)
+            _offer_expire(offer, record)
             problem = ValidationError(
                 "Sorry, the time to answer this offer has passed.", code="expired"
             )
@@ -767,31 +816,23 @@ def offer_accept(*, offer: Offer, accepted_by: User) -> Match:
                 offer.match = match
                 offer.save(update_fields=["match"])
                 _offer_close(offer, Offer.Status.ACCEPTED, by=accepted_by)
-                _alert(
-                    service_id=record.service_id,
-                    kind=Alert.Kind.OFFER_ACCEPTED,
-                    message=f"{_first_name(supporter)} accepted the offer to support {name}.",
-                    service_user=record,
-                    supporter=supporter,
-                    offer=offer,
+                _offer_alert(
+                    offer,
+                    record,
+                    Alert.Kind.OFFER_ACCEPTED,
+                    f"{_first_name(supporter)} accepted the offer to support {name}.",
                 )
                 return match
             reasons = "; ".join(e.messages[0] for e in errors)
-            _offer_close(
+            _offer_move_on(
                 offer,
+                record,
                 Offer.Status.WITHDRAWN,
                 by=accepted_by,
+                kind=Alert.Kind.OFFER_DECLINED,
+                message=f"The offer to support {name} could not go ahead: {reasons}",
                 note=f"Could not go ahead: {reasons}",
             )
-            _alert(
-                service_id=record.service_id,
-                kind=Alert.Kind.OFFER_DECLINED,
-                message=f"The offer to support {name} could not go ahead: {reasons}"[:300],
-                service_user=record,
-                supporter=supporter,
-                offer=offer,
-            )
-            _offer_next(record)
             problem = ValidationError(
                 "Sorry, this offer can no longer go ahead. The coordinator has been told.",
                 code="no_longer_possible",
@@ -809,20 +850,18 @@ def offer_decline(*, offer: Offer, declined_by: User, reason: str) -> Offer:
     if reason not in Offer.DeclineReason.values:
         raise ValidationError({"decline_reason": "Choose a reason."})
     offer.decline_reason = reason
-    _offer_close(offer, Offer.Status.DECLINED, by=declined_by)
     record = ServiceUserRecord.objects.select_for_update().get(pk=offer.service_user_id)
-    _alert(
-        service_id=record.service_id,
+    _offer_move_on(
+        offer,
+        record,
+        Offer.Status.DECLINED,
+        by=declined_by,
         kind=Alert.Kind.OFFER_DECLINED,
         message=(
             f"{_first_name(offer.supporter)} declined the offer to support "
             f"{record.preferred_name} ({offer.get_decline_reason_display().lower()})."
-        )[:300],
-        service_user=record,
-        supporter=offer.supporter,
-        offer=offer,
+        ),
     )
-    _offer_next(record)
     return offer
 
 
@@ -848,19 +887,7 @@ def offers_expire_sweep(*, now: datetime | None = None) -> list[int]:
             if offer.status != Offer.Status.PENDING or offer.respond_by > now:
                 continue  # answered while we were getting here
             record = ServiceUserRecord.objects.select_for_update().get(pk=offer.service_user_id)
-            _offer_close(offer, Offer.Status.EXPIRED, by=None)
-            _alert(
-                service_id=record.service_id,
-                kind=Alert.Kind.OFFER_EXPIRED,
-                message=(
-                    f"{_first_name(offer.supporter)} did not answer the offer to support "
-                    f"{record.preferred_name} in time."
-                )[:300],
-                service_user=record,
-                supporter=offer.supporter,
-                offer=offer,
-            )
-            _offer_next(record)
+            _offer_expire(offer, record)
             expired.append(offer.pk)
     if expired:
         logger.info("Offers expired: %s", expired)
@@ -894,11 +921,7 @@ def _offer_next(record: ServiceUserRecord) -> Offer | None:
     )
     problems = ""
     for suggestion in ranked:
-        supporter = (
-            Supporter.objects.select_for_update()
-            .prefetch_related("services")
-            .get(pk=suggestion.supporter_id)
-        )
+        supporter = _lock_supporter(Supporter(pk=suggestion.supporter_id))
         try:
             with transaction.atomic():
                 return _offer_create(record, supporter, offered_by=None)
@@ -1134,13 +1157,20 @@ def contact_log_create(
 # --- Supporters ------------------------------------------------------------------------------
 
 
-def _require_supporter_or_staff(user: User, supporter: Supporter) -> None:
-    if supporter.user_id == user.pk:
-        return
+def _is_supporter_staff(user: User, supporter: Supporter) -> bool:
+    """Casework staff of at least one of the supporter's services."""
     staff_services = permissions.service_ids_where(user, permissions.CASEWORK_ROLES)
-    if staff_services & {s.pk for s in supporter.services.all()}:
-        return
-    raise PermissionDenied("Only the supporter or their service's staff.")
+    return bool(staff_services & {s.pk for s in supporter.services.all()})
+
+
+def _require_supporter_staff(user: User, supporter: Supporter) -> None:
+    if not _is_supporter_staff(user, supporter):
+        raise PermissionDenied("Only staff of the supporter's service.")
+
+
+def _require_supporter_or_staff(user: User, supporter: Supporter) -> None:
+    if supporter.user_id != user.pk and not _is_supporter_staff(user, supporter):
+        raise PermissionDenied("Only the supporter or their service's staff.")
 
 
 @transaction.atomic
@@ -1156,9 +1186,7 @@ def supporter_availability_update(
     """A supporter sets when they are free, how many people they can support, and whether
     they are taking a break from new people. They cannot un-pause themselves while their
     checks, training or supervision are not up to date."""
-    supporter = (
-        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
-    )
+    supporter = _lock_supporter(supporter)
     _require_supporter_or_staff(changed_by, supporter)
     active = supporter_active_match_count(supporter=supporter)
     if capacity < active:
@@ -1190,20 +1218,7 @@ def supporter_availability_update(
         if paused
         else "",
     }
-    changed = [name for name, value in values.items() if getattr(supporter, name) != value]
-    if not changed:
-        return supporter
-    for name in changed:
-        setattr(supporter, name, values[name])
-    supporter.full_clean()
-    supporter.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=changed_by,
-        action=AuditEvent.Action.CHANGE,
-        obj=supporter,
-        subject=supporter.user,
-        detail=_fields(changed),
-    )
+    _save_changes(supporter, values, by=changed_by, subject=supporter.user)
     return supporter
 
 
@@ -1221,12 +1236,8 @@ def supporter_readiness_record(
 ) -> Supporter:
     """Staff record a supporter's checks, training and supervision. A disclosure on a DBS
     check does not exclude anyone by itself: the risk assessment is what staff record."""
-    supporter = (
-        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
-    )
-    staff_services = permissions.service_ids_where(recorded_by, permissions.CASEWORK_ROLES)
-    if not staff_services & {s.pk for s in supporter.services.all()}:
-        raise PermissionDenied("Only staff of the supporter's service.")
+    supporter = _lock_supporter(supporter)
+    _require_supporter_staff(recorded_by, supporter)
     today = timezone.localdate()
     for name, value in (
         ("dbs_checked_on", dbs_checked_on),
@@ -1243,32 +1254,15 @@ def supporter_readiness_record(
         "risk_assessment_recorded_on": risk_assessment_recorded_on,
         "cleared_for_under_18": cleared_for_under_18,
     }
-    changed = [name for name, value in values.items() if getattr(supporter, name) != value]
-    if not changed:
-        return supporter
-    for name in changed:
-        setattr(supporter, name, values[name])
-    supporter.full_clean()
-    supporter.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=recorded_by,
-        action=AuditEvent.Action.CHANGE,
-        obj=supporter,
-        subject=supporter.user,
-        detail=_fields(changed),
-    )
+    _save_changes(supporter, values, by=recorded_by, subject=supporter.user)
     return supporter
 
 
 @transaction.atomic
 def supporter_unpause(*, supporter: Supporter, unpaused_by: User) -> Supporter:
     """Staff let a paused supporter take new people again, only once they are ready."""
-    supporter = (
-        Supporter.objects.select_for_update().prefetch_related("services").get(pk=supporter.pk)
-    )
-    staff_services = permissions.service_ids_where(unpaused_by, permissions.CASEWORK_ROLES)
-    if not staff_services & {s.pk for s in supporter.services.all()}:
-        raise PermissionDenied("Only staff of the supporter's service.")
+    supporter = _lock_supporter(supporter)
+    _require_supporter_staff(unpaused_by, supporter)
     if not supporter.paused:
         return supporter
     problems = readiness_problems(

@@ -23,6 +23,35 @@ AVAILABILITY_CHOICES = [
 ]
 
 
+def add_service_errors(
+    form: forms.Form,
+    error: ValidationError,
+    field_map: dict[str, str | None] | None = None,
+    *,
+    codes: dict[str, str] | None = None,
+    default: str | None = None,
+) -> None:
+    """Show a service's ``ValidationError`` on the form, so no message is ever lost and no
+    unknown key can crash the page.
+
+    Errors keyed by a model field go to the form field ``field_map`` names for it, else to
+    the form field of the same name, else above the form. Errors without a field go to the
+    field ``codes`` names for their code, else to ``default`` (``None``: above the form).
+    """
+    codes = codes or {}
+    field_map = field_map or {}
+    if hasattr(error, "error_dict"):
+        for key, errors in error.error_dict.items():
+            target = field_map.get(key, key)
+            for message in ValidationError(errors).messages:
+                form.add_error(target if target in form.fields else None, message)
+        return
+    for item in error.error_list:
+        target = codes.get(item.code or "", default)
+        for message in item.messages:
+            form.add_error(target if target in form.fields else None, message)
+
+
 class AvailabilityField(forms.MultipleChoiceField):
     """Weekly times as checkboxes ("Monday morning"...), cleaned to ``[[day, part], ...]``,
     the shape the models store."""

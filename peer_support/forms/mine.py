@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ..models import ServiceUserRecord
-from .common import AccessibilityField, AvailabilityField, WordListField
+from .common import AccessibilityField, AvailabilityField, WordListField, add_service_errors
 
 SUPPORTER_GENDER_CHOICES = [("", "No preference"), ("woman", "A woman"), ("man", "A man")]
 
@@ -74,8 +74,4 @@ class MyPreferencesForm(forms.Form):
         return {name: self.cleaned_data[name] for name in PREFERENCE_FIELDS}
 
     def add_service_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error(None, error.messages)
+        add_service_errors(self, error)

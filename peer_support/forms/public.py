@@ -17,7 +17,7 @@ from portal.phone import INVALID_MOBILE_MESSAGE, validate_uk_mobile
 
 from .. import selectors
 from ..models import AgeBand, ServiceUserRecord
-from .common import NeedsField
+from .common import NeedsField, add_service_errors
 
 SELF = ServiceUserRecord.Source.SELF
 SOMEONE_ELSE = ServiceUserRecord.Source.SOMEONE_ELSE
@@ -255,9 +255,4 @@ class PeerSupportRequestForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Show a refusal from the service on the field it is about (or above the form)."""
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                field = MODEL_TO_FORM_FIELD.get(name)
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, error.messages)
+        add_service_errors(self, error, MODEL_TO_FORM_FIELD)

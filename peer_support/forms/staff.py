@@ -36,18 +36,6 @@ SUPPORTER_GENDER_CHOICES = [
 ]
 
 
-def apply_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's refusal on the form: messages for fields the form has go next to the
-    field, the rest (and plain messages) to the top of the form."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = name if name in form.fields else None
-            for item in errors:
-                form.add_error(target, item.messages)
-    else:
-        form.add_error(None, error.messages)
-
-
 def _district(value: str) -> str:
     district = "".join((value or "").split()).upper()
     if district and not DISTRICT_RE.match(district):

@@ -7,41 +7,12 @@ own: logging a contact, their availability, and saying no to an offer.
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ..models import Contact, Offer
 from .common import AvailabilityField, DateInput, TimeInput, local_datetime
 
 NOTE_MAX_LENGTH = 10_000
-
-
-def add_service_errors(
-    form: forms.Form,
-    error: ValidationError,
-    field_map: dict[str, str | None],
-    *,
-    codes: dict[str, str] | None = None,
-    default: str | None = None,
-) -> None:
-    """Show a service's ``ValidationError`` on the form, so no message is ever lost and no
-    unknown key can crash the page.
-
-    Errors keyed by a model field go to the form field ``field_map`` names for it, else to
-    the form field of the same name, else above the form. Errors without a field go to the
-    field ``codes`` names for their code, else to ``default`` (``None``: above the form).
-    """
-    codes = codes or {}
-    if hasattr(error, "error_dict"):
-        for key, errors in error.error_dict.items():
-            target = field_map.get(key, key if key in form.fields else None)
-            for message in ValidationError(errors).messages:
-                form.add_error(target, message)
-        return
-    for item in error.error_list:
-        target = codes.get(item.code or "", default)
-        for message in item.messages:
-            form.add_error(target if target in form.fields else None, message)
 
 
 class ContactForm(forms.Form):

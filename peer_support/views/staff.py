@@ -30,7 +30,7 @@ from portal.models import AuditEvent, ConsentPurpose, Service, User
 from portal.selectors import consent_is_active
 
 from .. import matching, selectors, services
-from ..forms.common import AppointmentForm, OutcomeForm
+from ..forms.common import AppointmentForm, OutcomeForm, add_service_errors
 from ..forms.staff import (
     MAX_ID,
     CloseRecordForm,
@@ -40,7 +40,6 @@ from ..forms.staff import (
     ReadinessForm,
     ReferralForm,
     WaitingListForm,
-    apply_service_error,
     parse_pairs,
     training_label,
 )
@@ -201,7 +200,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         except PermissionDenied:
             raise deny() from None
         except ValidationError as error:
-            apply_service_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Referral added.")
             return redirect("peer_support:staff_referral", record_id=record.pk)
@@ -470,7 +469,7 @@ def match_end(request: HttpRequest, match_id: int) -> HttpResponse:
         except PermissionDenied:
             raise deny() from None
         except ValidationError as error:
-            apply_service_error(form, error)
+            add_service_errors(form, error)
         else:
             if form.cleaned_data["close_record"]:
                 messages.success(request, "The match has ended and their record is closed.")
@@ -515,7 +514,7 @@ def exclusion_new(request: HttpRequest, record_id: int) -> HttpResponse:
             except PermissionDenied:
                 raise deny() from None
             except ValidationError as error:
-                apply_service_error(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, "Added to their do-not-match list.")
                 return _back_to(record)
@@ -535,7 +534,7 @@ def referral_close(request: HttpRequest, record_id: int) -> HttpResponse:
         except PermissionDenied:
             raise deny() from None
         except ValidationError as error:
-            apply_service_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Record closed.")
             return _back_to(record)
@@ -566,7 +565,7 @@ def appointment_new(request: HttpRequest, record_id: int) -> HttpResponse:
         except PermissionDenied:
             raise deny() from None
         except ValidationError as error:
-            apply_service_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Appointment added.")
             return _back_to(record)
@@ -807,7 +806,7 @@ def supporter(request: HttpRequest, supporter_id: int) -> HttpResponse:
         except PermissionDenied:
             raise deny() from None
         except ValidationError as error:
-            apply_service_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Checks and training saved.")
             return redirect("peer_support:staff_supporter", supporter_id=found.pk)

@@ -28,8 +28,8 @@ from portal.audit import audit_record, audit_record_many
 from portal.models import AuditEvent
 
 from .. import selectors, services
-from ..forms.common import AppointmentForm, OutcomeForm
-from ..forms.supporter import AvailabilityForm, ContactForm, DeclineForm, add_service_errors
+from ..forms.common import AppointmentForm, OutcomeForm, add_service_errors
+from ..forms.supporter import AvailabilityForm, ContactForm, DeclineForm
 from ..models import (
     ACCESSIBILITY_CHOICES,
     NEED_CHOICES,
@@ -400,7 +400,7 @@ def availability(request: HttpRequest, *, supporter: Supporter) -> HttpResponse:
         except PermissionDenied:
             raise deny() from None
         except ValidationError as error:
-            add_service_errors(form, error, {})
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your availability is saved.")
             return redirect("peer_support:supporter_availability")
