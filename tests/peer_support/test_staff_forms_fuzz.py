@@ -25,6 +25,7 @@ from peer_support.models import (
 from peer_support.services import offer_withdraw
 from portal.models import AuditEvent
 from portal.roles import Role
+from portal.sensitive import sensitive_words_in
 from portal.services import consent_give, consent_wording_ensure
 from tests.factories import (
     REQUIRED_TRAINING,
@@ -439,3 +440,61 @@ def test_the_close_form_never_errors(desk, reason, target, other_service):
     if target == "closed":
         record = ServiceUserRecord.objects.get(pk=record_id)
         assert record.closed_reason == "Earlier"  # closing twice keeps the first reason
+
+
+APPOINTMENT_VALID = {
+    "kind": st.sampled_from([code for code, _ in Appointment.Kind.choices]),
+    "place_label": st.sampled_from(["Riverside Centre", "Eastgate Centre", "Hub 2"]),
+    "address": st.sampled_from(["1 Example Street, Testtown NM1 1AA", "2 Example Road"]),
+    "date": st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2028, 12, 31)).map(str),
+    "time": st.sampled_from(["09:30", "14:00", "01:30", "23:59"]),
+    "supporter_attending": st.sampled_from(["", "on"]),
+}
+APPOINTMENT_JUNK = {
+    "kind": any_text,
+    "place_label": st.one_of(any_text, st.sampled_from(["Police station", "Drug service"])),
+    "address": any_text,
+    "date": dates,
+    "time": st.one_of(any_text, st.sampled_from(["24:00", "9", "12:60"])),
+    "supporter_attending": any_text,
+}
+
+
+@FUZZ
+@given(data=mostly_valid(APPOINTMENT_VALID, APPOINTMENT_JUNK))
+def test_the_staff_appointment_form_never_errors(desk, data):
+    response = post(desk, f"/staff/referrals/{desk['record'].pk}/appointments/new/", data)
+    if response.status_code == 302:
+        # Whatever was saved carries no word that would reveal the place in a text.
+        saved = Appointment.objects.filter(service_user=desk["record"]).latest("pk")
+        assert sensitive_words_in(saved.place_label) == []
+
+
+@FUZZ
+@given(
+    outcome=st.one_of(
+        st.sampled_from([code for code, _ in Appointment.Outcome.choices]), any_text
+    ),
+    target=st.sampled_from(["past", "future", "kept", "elsewhere", "missing"]),
+)
+def test_the_staff_outcome_form_never_errors(desk, outcome, target, other_service):
+    if target == "past":
+        appointment_id = AppointmentFactory(
+            service_user=desk["record"], starts_at=timezone.now() - dt.timedelta(days=1)
+        ).pk
+    elif target == "future":
+        appointment_id = AppointmentFactory(service_user=desk["record"]).pk
+    elif target == "kept":
+        appointment_id = desk["kept"]["appointment"].pk
+        outcome = "not-a-real-outcome"  # the kept row must never change
+    elif target == "elsewhere":
+        appointment_id = AppointmentFactory(
+            service_user=ServiceUserRecordFactory(service=other_service)
+        ).pk
+    else:
+        appointment_id = 10**30
+    response = post(desk, f"/staff/appointments/{appointment_id}/outcome/", {"outcome": outcome})
+    if target in ("elsewhere", "missing"):
+        assert response.status_code == 404
+    if target == "future" and outcome in ("attended", "did_not_attend"):
+        assert Appointment.objects.get(pk=appointment_id).outcome == ""
