@@ -424,6 +424,12 @@ class Appointment(models.Model):
     )
     outcome_recorded_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person said they will be there."
+    )
+    change_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person asked to change it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -432,6 +438,15 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.pk}"
+
+    @property
+    def reply_state(self) -> str:
+        """What the person last said about it: "confirmed", "change" or ""."""
+        if self.change_requested_at and (
+            not self.confirmed_at or self.change_requested_at > self.confirmed_at
+        ):
+            return "change"
+        return "confirmed" if self.confirmed_at else ""
 
 
 class Offer(models.Model):
@@ -567,6 +582,9 @@ class Alert(models.Model):
         OFFER_EXPIRED = "offer_expired", "Offer not answered in time"
         NO_SUPPORTER = "no_supporter", "No supporter available"
         SUPPORTER_NOT_READY = "supporter_not_ready", "Supporter paused: not ready"
+        CHANGE_REQUESTED = "change_requested", "Asked to change an appointment"
+        SMS_FAILED = "sms_failed", "Text message not sent"
+        SMS_REPLY = "sms_reply", "Text message to answer"
 
     URGENT_KINDS = frozenset({Kind.SAFEGUARDING})
 
@@ -584,6 +602,9 @@ class Alert(models.Model):
     )
     offer = models.ForeignKey(
         Offer, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -431,6 +431,9 @@ def appointment_reschedule(
     appointment.outcome = ""
     appointment.outcome_recorded_by = None
     appointment.outcome_recorded_at = None
+    # A new time needs its own answer from the person.
+    appointment.confirmed_at = None
+    appointment.change_requested_at = None
     return _appointment_save(
         appointment,
         by=changed_by,
@@ -480,6 +483,125 @@ def appointment_outcome_record(
         fields=["outcome"],
         change="outcome",
     )
+
+
+CHANGE_REQUEST_SMS = (
+    "One of the people you support has asked to change an appointment. "
+    "Please sign in to the portal to see it."
+)
+
+
+def _answerable(appointment: Appointment) -> bool:
+    return (
+        appointment.status == Appointment.Status.SCHEDULED
+        and not appointment.outcome
+        and appointment.starts_at > timezone.now()
+    )
+
+
+@transaction.atomic
+def appointment_confirm(*, appointment: Appointment, via: str) -> bool:
+    """The person says they will be there (a "YES" text or the confirm link; ``via`` names
+    which, for the audit trail). No signed-in user: the person proved it with their phone or
+    the signed link. Returns False, changing nothing, once it is past, cancelled or done."""
+    appointment = _lock(appointment)
+    if not _answerable(appointment):
+        return False
+    appointment.confirmed_at = timezone.now()
+    appointment.save(update_fields=["confirmed_at", "updated_at"])
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.CHANGE,
+        obj=appointment,
+        subject=appointment.service_user.user,
+        service=appointment.service_user.service_id,
+        detail=f"fields=confirmed_at via={via}",
+    )
+    return True
+
+
+@transaction.atomic
+def appointment_change_request(*, appointment: Appointment, via: str) -> bool:
+    """The person asks to change it: staff of the service get an alert, and the supporter a
+    text with no detail. Asking twice raises one alert. Returns False when it cannot be
+    changed any more (past, cancelled or done)."""
+    appointment = _lock(appointment)
+    if not _answerable(appointment):
+        return False
+    already = appointment.reply_state == "change"
+    appointment.change_requested_at = timezone.now()
+    appointment.save(update_fields=["change_requested_at", "updated_at"])
+    record = appointment.service_user
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.CHANGE,
+        obj=appointment,
+        subject=record.user,
+        service=record.service_id,
+        detail=f"fields=change_requested_at via={via}",
+    )
+    if already:
+        return True
+    match = (
+        Match.objects.filter(service_user=record, ended_at__isnull=True)
+        .select_related("supporter__user")
+        .first()
+    )
+    _alert(
+        service_id=record.service_id,
+        kind=Alert.Kind.CHANGE_REQUESTED,
+        message=f"{record.preferred_name} asked to change the appointment on "
+        f"{when_text(appointment.starts_at)}.",
+        service_user=record,
+        supporter=match.supporter if match else None,
+        appointment=appointment,
+    )
+    if match and match.supporter.user.mobile:
+        supporter_user = match.supporter.user
+        transaction.on_commit(
+            lambda: _send_sms(
+                to=str(supporter_user.mobile), body=CHANGE_REQUEST_SMS, recipient_id=supporter_user.pk
+            )
+        )
+    return True
+
+
+@transaction.atomic
+def service_user_custody_update(
+    *, record: ServiceUserRecord, in_custody: bool, changed_by: User
+) -> ServiceUserRecord:
+    """Mark a person as in custody or on remand (no reminders are sent while they are), or
+    back in the community."""
+    record = ServiceUserRecord.objects.select_for_update().get(pk=record.pk)
+    _require_casework(changed_by, record.service_id)
+    _save_changes(
+        record,
+        {"in_custody": in_custody},
+        by=changed_by,
+        subject=record.user,
+        service_id=record.service_id,
+    )
+    return record
+
+
+def alert_raise(
+    *,
+    service_id: int,
+    kind: str,
+    message: str,
+    service_user: ServiceUserRecord | None = None,
+    appointment: Appointment | None = None,
+) -> Alert:
+    """For higher apps (notifications: a text that could not be sent). Not audited: no person
+    did it, and the alert itself is the record."""
+    with transaction.atomic():
+        return _alert(
+            service_id=service_id,
+            kind=kind,
+            message=message,
+            service_user=service_user,
+            appointment=appointment,
+        )
 
 
 # --- Records: requests from the public, accounts, preferences, closing -----------------------
@@ -1011,6 +1133,7 @@ def _alert(
     supporter: Supporter | None = None,
     contact: Contact | None = None,
     offer: Offer | None = None,
+    appointment: Appointment | None = None,
 ) -> Alert:
     alert = Alert(
         service_id=service_id,
@@ -1020,6 +1143,7 @@ def _alert(
         supporter=supporter,
         contact=contact,
         offer=offer,
+        appointment=appointment,
     )
     alert.full_clean()
     alert.save()

@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("staff/audit/", views.staff_audit, name="staff_audit"),
     path("notifications/", include("notifications.urls")),
+    path("a/", include("notifications.urls_public")),
     path("", include("peer_support.urls")),
     path("django-admin/", admin.site.urls),
     # Wagtail's admin has its own password sign-in and reset; both would skip the

@@ -176,9 +176,10 @@ class AppointmentForm(forms.Form):
     )
     place_label = forms.CharField(
         label="Place name for text messages",
-        max_length=80,
+        max_length=40,
         validators=[neutral_place_label],
-        help_text='A neutral name, like "Riverside Centre". Do not say what the place is for.',
+        help_text='A neutral name of up to 40 characters, like "Riverside Centre". '
+        "Do not say what the place is for.",
     )
     address = forms.CharField(
         label="Full address",

@@ -208,6 +208,23 @@ class CloseRecordForm(forms.Form):
     )
 
 
+class CustodyForm(forms.Form):
+    """Whether the person is in custody or on remand: no text reminders go to them while
+    they are (their phone may be held, and a text could reach someone else)."""
+
+    in_custody = forms.TypedChoiceField(
+        label="In custody or on remand",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        help_text="No reminders are sent while this is yes.",
+        error_messages={
+            "required": "Choose yes if they are in custody or on remand",
+            "invalid_choice": "Choose yes if they are in custody or on remand",
+        },
+    )
+
+
 class OfferForm(forms.Form):
     """The "Offer to ..." buttons: which supporter."""
 

@@ -34,6 +34,7 @@ from ..forms.common import AppointmentForm, OutcomeForm, add_service_errors
 from ..forms.staff import (
     MAX_ID,
     CloseRecordForm,
+    CustodyForm,
     ExclusionForm,
     MatchEndForm,
     OfferForm,
@@ -232,6 +233,7 @@ def _record_page(
     end_form: MatchEndForm | None = None,
     exclusion_form: ExclusionForm | None = None,
     close_form: CloseRecordForm | None = None,
+    custody_form: CustodyForm | None = None,
 ) -> HttpResponse:
     """The person's page, also re-shown (200) with the errors of an action that failed."""
     user = request.user
@@ -346,6 +348,10 @@ def _record_page(
         "exclusion_form": exclusion_form
         or ExclusionForm(supporters=service_supporters, auto_id="exclusion-%s"),
         "close_form": close_form or CloseRecordForm(auto_id="close-%s"),
+        "custody_form": custody_form
+        or CustodyForm(
+            auto_id="custody-%s", initial={"in_custody": "yes" if record.in_custody else "no"}
+        ),
         "is_open": record.status != ServiceUserRecord.Status.CLOSED,
     }
     return render(request, "peer_support/staff/referral.html", context)
@@ -539,6 +545,34 @@ def referral_close(request: HttpRequest, record_id: int) -> HttpResponse:
             messages.success(request, "Record closed.")
             return _back_to(record)
     return _record_page(request, record, close_form=form)
+
+
+@casework_required
+@require_POST
+def record_custody(request: HttpRequest, record_id: int) -> HttpResponse:
+    """In custody or on remand, or not: reminders stop while they are."""
+    record = _record_or_404(request.user, record_id)
+    form = CustodyForm(request.POST, auto_id="custody-%s")
+    if form.is_valid():
+        try:
+            services.service_user_custody_update(
+                record=record,
+                in_custody=form.cleaned_data["in_custody"],
+                changed_by=request.user,
+            )
+        except PermissionDenied:
+            raise deny() from None
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if form.cleaned_data["in_custody"]:
+                messages.success(
+                    request, "Saved. No reminders are sent while they are in custody."
+                )
+            else:
+                messages.success(request, "Saved. Reminders are sent again.")
+            return _back_to(record)
+    return _record_page(request, record, custody_form=form)
 
 
 # --- Appointments ----------------------------------------------------------------------------
@@ -939,6 +973,11 @@ urlpatterns = [
         name="staff_appointment_new",
     ),
     path("staff/referrals/<int:record_id>/close/", referral_close, name="staff_referral_close"),
+    path(
+        "staff/referrals/<int:record_id>/custody/",
+        record_custody,
+        name="staff_record_custody",
+    ),
     path("staff/matches/<int:match_id>/end/", match_end, name="staff_match_end"),
     path("staff/offers/", offers, name="staff_offers"),
     path("staff/offers/<int:offer_id>/withdraw/", offer_withdraw, name="staff_offer_withdraw"),

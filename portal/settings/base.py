@@ -9,6 +9,7 @@ and criminal-justice data and must never run in production with development defa
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -252,6 +253,14 @@ PORTAL_SCHEDULES = [
         "schedule_type": "I",
         "minutes": 15,
     },
+    {
+        # Due reminders and replies are queued, stuck sends reconciled with the provider and
+        # lost tasks re-queued, within a minute (notifications/services.py).
+        "name": "Send due text messages",
+        "func": "notifications.tasks.messages_dispatch",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
 ]
 
 # --- Authentication -------------------------------------------------------------------------
@@ -300,6 +309,8 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
     # Our own: the public "Ask for a peer supporter" form (peer_support), per address.
     "peer_support_request": "5/h/ip",
+    # Our own: the confirm link in text reminders (notifications), per address.
+    "appointment_link": "30/m/ip",
 }
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_FORMS = {
@@ -442,6 +453,35 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
 TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "").strip()
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "").strip()
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").strip()
+# Read timeout for one call to Twilio: a send that times out is reconciled, never resent blind.
+TWILIO_HTTP_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_HTTP_TIMEOUT_SECONDS", "10"))
+
+# Reminders (notifications/schedule.py). Slots: calendar days before (same clock time in UK
+# time), plus real hours before; ``cutoff_minutes`` is how close to the appointment a slot is
+# still worth sending. Each appointment kind lists its slots; "default" covers the rest.
+REMINDER_SLOTS = {
+    "3d": {"days": 3, "hours": 0, "cutoff_minutes": 36 * 60},
+    "1d": {"days": 1, "hours": 0, "cutoff_minutes": 4 * 60},
+    "2h": {"days": 0, "hours": 2, "cutoff_minutes": 30},
+}
+REMINDER_SCHEDULE = {"default": ["3d", "1d", "2h"]}
+# No text is sent between these local times: 21:00 to 08:00.
+SMS_QUIET_HOURS = (time(21, 0), time(8, 0))
+# Never more than this many calls to the provider in one second (0: no limit).
+SMS_MAX_PER_SECOND = int(os.environ.get("SMS_MAX_PER_SECOND", "30"))
+# Ids per send task, and retries of temporary failures (backoff doubles up to the maximum).
+SMS_DISPATCH_BATCH = int(os.environ.get("SMS_DISPATCH_BATCH", "50"))
+SMS_MAX_ATTEMPTS = 5
+SMS_RETRY_BASE_SECONDS = 30
+SMS_RETRY_MAX_SECONDS = 30 * 60
+# A claimed send older than this is asked about at the provider (longer than the task
+# timeout, so the sender is certainly gone); a queued row older than this is queued again.
+SMS_CLAIM_STALE_SECONDS = int(os.environ.get("SMS_CLAIM_STALE_SECONDS", "90"))
+SMS_QUEUED_STALE_SECONDS = int(os.environ.get("SMS_QUEUED_STALE_SECONDS", "300"))
+# Staff are alerted about a text still not sent this long after it was due.
+SMS_STUCK_ALERT_MINUTES = 15
+# The number in a HELP reply to someone the portal does not know.
+SMS_FALLBACK_HELP_PHONE = os.environ.get("SMS_FALLBACK_HELP_PHONE", "111")
 
 # --- Security -------------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from notifications.links import appointment_token
+from notifications.models import InboundMessage, OutboundMessage
 from portal.models import Consent
 from portal.roles import Role
 from tests.factories import (
@@ -187,10 +189,53 @@ PEER_MATRIX = {
         302,
     ),
     "staff_waiting_list": ("get", lambda ctx: "/staff/waiting-list/", PEER_CASEWORK, 200),
+    "staff_record_custody": (
+        "post",
+        lambda ctx: f"/staff/referrals/{ctx['record'].pk}/custody/",
+        PEER_CASEWORK,
+        200,  # the form asks again: the matrix posts no answer
+    ),
 }
 MATRIX.update(PEER_MATRIX)
+
+# Text messages. The outbox and replies are for casework staff, administrators and the
+# person's supporter; the wording for administrators only. The confirm link needs no sign-in;
+# Twilio's webhooks refuse everyone without Twilio's signature.
+SMS_READERS = PEER_CASEWORK | VOLUNTEER | {Role.ADMINISTRATOR}
+SMS_MATRIX = {
+    "sms_messages": ("get", lambda ctx: "/notifications/messages/", SMS_READERS, 200),
+    "sms_inbox": ("get", lambda ctx: "/notifications/inbox/", SMS_READERS, 200),
+    "sms_inbox_message": (
+        "get",
+        lambda ctx: f"/notifications/inbox/{ctx['inbound'].pk}/",
+        SMS_READERS,
+        200,
+    ),
+    "sms_appointment_reminders": (
+        "get",
+        lambda ctx: f"/notifications/appointments/{ctx['upcoming'].pk}/reminders/",
+        SMS_READERS,
+        200,
+    ),
+    "sms_templates": ("get", lambda ctx: "/notifications/templates/", {Role.ADMINISTRATOR}, 200),
+    "sms_template_edit": (
+        "get",
+        lambda ctx: "/notifications/templates/reminder/standard/",
+        {Role.ADMINISTRATOR},
+        200,
+    ),
+    "appointment_link": (
+        "get",
+        lambda ctx: f"/a/{appointment_token(ctx['upcoming'])}/",
+        EVERYONE,
+        200,
+    ),
+    "twilio_status": ("post", lambda ctx: "/notifications/twilio/status/", EVERYONE, 403),
+    "twilio_inbound": ("post", lambda ctx: "/notifications/twilio/inbound/", EVERYONE, 403),
+}
+MATRIX.update(SMS_MATRIX)
 # Whether a page shows person-level data, for the test that checks denials leak nothing.
-PUBLIC_NAMES = {"request", "request_sent"}
+PUBLIC_NAMES = {"request", "request_sent", "appointment_link", "twilio_status", "twilio_inbound"}
 OUR_APPS = ("portal.", "notifications.", "peer_support.", "content.")
 NOT_PERSON_LEVEL = {"healthz", "search"}  # public: health check and site search
 
@@ -219,6 +264,31 @@ def peer_world(ctx, service, requester, role) -> None:
         supporter=supporter,
     )
     ctx["alert"] = AlertFactory(service=service, message="A request about Avery")
+    # Text messages: an upcoming appointment with a reminder sent, and a reply to answer.
+    ctx["upcoming"] = AppointmentFactory(
+        service_user=ctx["record"], starts_at=timezone.now() + timedelta(days=3)
+    )
+    OutboundMessage.objects.create(
+        kind=OutboundMessage.Kind.REMINDER,
+        service=service,
+        service_user=ctx["record"],
+        appointment=ctx["upcoming"],
+        slot="3d",
+        appointment_starts_at=ctx["upcoming"].starts_at,
+        send_at=timezone.now() - timedelta(hours=1),
+        status=OutboundMessage.Status.SENT,
+        sent_at=timezone.now() - timedelta(hours=1),
+        to=str(ctx["record"].mobile),
+        body="Reminder: an appointment soon.",
+    )
+    ctx["inbound"] = InboundMessage.objects.create(
+        message_sid=f"SM-world-{ctx['record'].pk}",
+        from_number=str(ctx["record"].mobile),
+        body="Can I bring a friend?",
+        status=InboundMessage.Status.NEEDS_ANSWER,
+        service=service,
+        service_user=ctx["record"],
+    )
 
 
 def _request(client, method, path, data=None):
@@ -291,6 +361,30 @@ def test_peer_support_staff_and_volunteers_of_another_service_get_404(
         assert response.status_code in {200, 404}
     else:
         assert response.status_code == 404
+    assert b"Avery" not in response.content
+
+
+SMS_LISTS = {"sms_messages", "sms_inbox"}
+
+
+@pytest.mark.parametrize("name", sorted(set(SMS_MATRIX) - PUBLIC_NAMES))
+@pytest.mark.parametrize(
+    "role",
+    [Role.PEER_SUPPORT_WORKER, Role.COORDINATOR, Role.PEER_VOLUNTEER],
+    ids=lambda role: role.value,
+)
+def test_text_message_pages_show_nothing_to_another_service(
+    client, service, other_service, ctx, name, role
+):
+    method, path_for, _, _ = MATRIX[name]
+    outsider = make_member(role, other_service)
+    if role == Role.PEER_VOLUNTEER:
+        SupporterFactory(user=outsider, services=[other_service])
+    peer_world(ctx, service, UserFactory(), None)
+    client.force_login(outsider)
+    response = _request(client, method, path_for(ctx))
+    # The lists open for them, with none of this service's people; everything else is 404.
+    assert response.status_code == (200 if name in SMS_LISTS else 404)
     assert b"Avery" not in response.content
 
 

@@ -1,0 +1,848 @@
+"""Writes for text messages: planning reminders, sending exactly once, reconciling, delivery
+reports, replies, opt-outs and templates.
+
+The life of a reminder (ARCHITECTURE.md tells it end to end):
+
+1. ``reminders_sync`` plans one row per (appointment, slot, appointment time) when peer_support
+   says an appointment was created or moved, and withdraws pending rows when it is cancelled,
+   moved or done.
+2. ``messages_dispatch_due`` (every minute) marks due rows ``queued`` and queues their ids.
+3. ``message_send`` claims a row with one conditional UPDATE (only one caller can win), checks
+   every reason not to send at that moment, stores the exact text, calls the provider once and
+   records what happened. A temporary failure goes back to ``scheduled`` with backoff; a
+   permanent one fails; an unknown outcome stays ``sending``.
+4. ``messages_sweep`` (every minute) asks the provider about ``sending`` rows whose claim has
+   gone stale (the worker died or timed out) and either records the message it finds or puts
+   the row back to be sent: never resent blind. Rows that stay stuck raise an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber, to_python
+
+from peer_support import services as peer_services
+from peer_support.models import Alert, Appointment, ServiceUserRecord
+from portal import permissions
+from portal.audit import audit_record
+from portal.models import AuditEvent, ConsentPurpose, User
+from portal.phone import is_uk_mobile
+from portal.queue import enqueue_on_commit
+from portal.selectors import consent_is_active
+from portal.sensitive import sensitive_words_in
+
+from . import gsm, replies, schedule, sms, wording
+from .links import appointment_link
+from .models import (
+    DeliveryReport,
+    InboundMessage,
+    MessageTemplate,
+    OptOut,
+    OutboundMessage,
+)
+from .selectors import (
+    inbound_visible_to,
+    number_is_opted_out,
+    number_is_shared,
+    sender_record,
+    templates_current,
+)
+from .templating import TemplateError, placeholders_in, template_lint, template_render
+
+logger = logging.getLogger(__name__)
+
+Status = OutboundMessage.Status
+SEND_TASK = "notifications.tasks.messages_send"
+
+
+# --- Planning ---------------------------------------------------------------------------------
+
+
+def _plan_rows(appointment: Appointment, *, now: datetime) -> list[OutboundMessage]:
+    """Unsaved outbox rows for this appointment at its current time: planned or skipped."""
+    record = appointment.service_user
+    planned = schedule.plan(
+        starts_at=appointment.starts_at,
+        now=now,
+        slots=schedule.slots_for_kind(appointment.kind),
+        quiet_start=settings.SMS_QUIET_HOURS[0],
+        quiet_end=settings.SMS_QUIET_HOURS[1],
+    )
+    return [
+        OutboundMessage(
+            kind=OutboundMessage.Kind.REMINDER,
+            service_id=record.service_id,
+            service_user_id=record.pk,
+            appointment_id=appointment.pk,
+            slot=item.slot,
+            appointment_starts_at=appointment.starts_at,
+            send_at=item.send_at or now,
+            status=Status.SCHEDULED if item.send_at else Status.NOT_SENT,
+            reason=item.skip_reason[:200],
+            reason_code="" if item.send_at else "skipped",
+        )
+        for item in planned
+    ]
+
+
+def _remindable(appointment: Appointment) -> bool:
+    return appointment.status == Appointment.Status.SCHEDULED and not appointment.outcome
+
+
+def reminders_withdraw(*, appointment_id: int, reason: str, except_time=None) -> int:
+    """Withdraw the appointment's reminders that have not been sent. A row already claimed by a
+    sender is left alone: the sender checks the appointment again before calling the
+    provider, and refuses then."""
+    pending = OutboundMessage.objects.filter(
+        appointment_id=appointment_id,
+        kind=OutboundMessage.Kind.REMINDER,
+        status__in=OutboundMessage.PENDING,
+    )
+    if except_time is not None:
+        pending = pending.exclude(appointment_starts_at=except_time)
+    return pending.update(status=Status.WITHDRAWN, reason=reason[:200], reason_code="withdrawn")
+
+
+@transaction.atomic
+def reminders_sync(*, appointment_id: int, now: datetime | None = None) -> list[OutboundMessage]:
+    """Make the outbox match the appointment as it is now (peer_support's
+    ``appointment_changed`` signal calls this for every change). Idempotent: calling it twice
+    changes nothing the second time."""
+    now = now or timezone.now()
+    appointment = (
+        Appointment.objects.select_for_update()
+        .select_related("service_user")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        return []
+    if not _remindable(appointment):
+        why = "The appointment was cancelled." if appointment.outcome == "" else "It is done."
+        if appointment.outcome:
+            why = "An outcome was recorded."
+        reminders_withdraw(appointment_id=appointment.pk, reason=why)
+        return []
+    reminders_withdraw(
+        appointment_id=appointment.pk,
+        reason="The appointment moved.",
+        except_time=appointment.starts_at,
+    )
+    existing = {
+        row.slot: row
+        for row in OutboundMessage.objects.filter(
+            appointment=appointment,
+            kind=OutboundMessage.Kind.REMINDER,
+            appointment_starts_at=appointment.starts_at,
+        )
+    }
+    rows = []
+    wanted = set()
+    for row in _plan_rows(appointment, now=now):
+        wanted.add(row.slot)
+        current = existing.get(row.slot)
+        if current is None:
+            row.save()
+            rows.append(row)
+        elif current.status == Status.WITHDRAWN:
+            # Moved away and back again: the same row comes back to life.
+            for field in ("send_at", "status", "reason", "reason_code"):
+                setattr(current, field, getattr(row, field))
+            current.save(
+                update_fields=["send_at", "status", "reason", "reason_code", "updated_at"]
+            )
+            rows.append(current)
+        else:
+            rows.append(current)
+    stale = [row.pk for slot, row in existing.items() if slot not in wanted]
+    if stale:
+        OutboundMessage.objects.filter(pk__in=stale, status__in=OutboundMessage.PENDING).update(
+            status=Status.WITHDRAWN,
+            reason="No longer in the reminder schedule.",
+            reason_code="withdrawn",
+        )
+    return rows
+
+
+def reminders_plan_many(*, appointment_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Plan reminders for many new appointments at once (imports, the benchmark): the same
+    rows as ``reminders_sync``, written in bulk; rows that exist already are left alone."""
+    now = now or timezone.now()
+    ids = list(appointment_ids)
+    created = 0
+    for start in range(0, len(ids), 2000):
+        chunk = (
+            Appointment.objects.filter(pk__in=ids[start : start + 2000])
+            .select_related("service_user")
+            .only("pk", "kind", "starts_at", "status", "outcome", "service_user__service_id")
+        )
+        rows = [
+            row
+            for appointment in chunk
+            if _remindable(appointment)
+            for row in _plan_rows(appointment, now=now)
+        ]
+        OutboundMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        created += len(rows)
+    return created
+
+
+# --- Dispatch ---------------------------------------------------------------------------------
+
+
+def messages_dispatch_due(*, now: datetime | None = None) -> int:
+    """Queue every due row, in batches of ids (never text or numbers). Two dispatchers may
+    queue the same id: harmless, because ``message_send`` claims each row once."""
+    now = now or timezone.now()
+    batch = settings.SMS_DISPATCH_BATCH
+    queued = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                OutboundMessage.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.SCHEDULED, send_at__lte=now)
+                .order_by("send_at", "pk")
+                .values_list("pk", flat=True)[: batch * 20]
+            )
+            if not ids:
+                return queued
+            OutboundMessage.objects.filter(pk__in=ids, status=Status.SCHEDULED).update(
+                status=Status.QUEUED, queued_at=now
+            )
+            for start in range(0, len(ids), batch):
+                enqueue_on_commit(SEND_TASK, *ids[start : start + batch], group="sms")
+        queued += len(ids)
+
+
+def messages_send(*, message_ids: Iterable[int]) -> dict[str, int]:
+    """Send each of these rows (a task's batch). Templates are read once for the batch."""
+    counts: dict[str, int] = {}
+    templates = templates_current()
+    client = sms.get_sms_client()
+    for message_id in message_ids:
+        outcome = message_send(message_id=message_id, templates=templates, client=client)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    reason: str
+
+
+def _claim(message_id: int, now: datetime) -> uuid.UUID | None:
+    token = uuid.uuid4()
+    claimed = OutboundMessage.objects.filter(
+        pk=message_id, status__in=OutboundMessage.PENDING, send_at__lte=now
+    ).update(
+        status=Status.SENDING,
+        claim_token=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
+    return token if claimed else None
+
+
+def _finish(message: OutboundMessage, token: uuid.UUID, **values) -> bool:
+    """Record an outcome, only while our claim still holds (the sweep may have taken over)."""
+    values.setdefault("updated_at", timezone.now())
+    return bool(OutboundMessage.objects.filter(pk=message.pk, claim_token=token).update(**values))
+
+
+def _refusal(message: OutboundMessage, *, now: datetime) -> Refusal | None:
+    """Every reason not to send this text at this moment. Checked just before each send."""
+    record = message.service_user
+    if message.kind == OutboundMessage.Kind.REMINDER:
+        appointment = message.appointment
+        if appointment.status != Appointment.Status.SCHEDULED:
+            return Refusal("cancelled", "The appointment was cancelled.")
+        if appointment.outcome:
+            return Refusal("outcome", "An outcome was recorded for the appointment.")
+        if appointment.starts_at != message.appointment_starts_at:
+            return Refusal("moved", "The appointment moved.")
+        if appointment.starts_at <= now:
+            return Refusal("past", "The appointment has started or passed.")
+        slot = {s.name: s for s in schedule.slots_for_kind(appointment.kind)}.get(message.slot)
+        if slot is not None and appointment.starts_at - now < slot.cutoff:
+            return Refusal("too_late", "Too close to the appointment to be useful.")
+        if record.status == ServiceUserRecord.Status.CLOSED:
+            return Refusal("record_closed", "The person's record is closed.")
+        if record.in_custody:
+            return Refusal("in_custody", "The person is marked as in custody or on remand.")
+        if record.user is None or not consent_is_active(
+            subject=record.user, purpose=ConsentPurpose.SMS_REMINDERS, service_id=record.service_id
+        ):
+            return Refusal("no_consent", "No consent to text reminders.")
+    number = _number_for(message)
+    if not number:
+        return Refusal("invalid_number", "No valid UK mobile number.")
+    if number_is_opted_out(number=number):
+        return Refusal("opted_out", "This number asked us to stop texting it.")
+    if message.kind == OutboundMessage.Kind.REMINDER and number_is_shared(
+        number=number, record=record
+    ):
+        return Refusal("shared_number", "Another person the service supports has this number.")
+    return None
+
+
+def _number_for(message: OutboundMessage) -> str:
+    if message.kind == OutboundMessage.Kind.REMINDER:
+        mobile = message.service_user.mobile
+        return mobile.as_e164 if mobile and is_uk_mobile(mobile) else ""
+    # Replies go back to the number that wrote to us, if it is a UK mobile.
+    number = to_python(message.to, region="GB")
+    return number.as_e164 if isinstance(number, PhoneNumber) and is_uk_mobile(number) else ""
+
+
+def _render(message: OutboundMessage, templates: dict) -> str:
+    if message.kind == OutboundMessage.Kind.MANUAL:
+        return message.body
+    record = message.service_user
+    easy_read = bool(record and "easy_read" in (record.accessibility_needs or []))
+    purpose = (
+        wording.REMINDER if message.kind == OutboundMessage.Kind.REMINDER else message.purpose
+    )
+    body = templates.get((purpose, easy_read)) or wording.DEFAULTS[(purpose, easy_read)]
+    if message.appointment is not None:
+        link = appointment_link(message.appointment) if purpose == wording.REMINDER else ""
+        values = wording.appointment_values(message.appointment, link=link)
+    else:
+        phone = record.service.phone if record else settings.SMS_FALLBACK_HELP_PHONE
+        values = {"service_phone": wording.phone_text(phone)}
+    try:
+        return template_render(body, values)
+    except TemplateError:
+        # A saved template the linter let through but that cannot be filled in here: the
+        # default wording, which the tests render for every purpose, goes instead.
+        logger.error("sms %s: template %s cannot be rendered; using the default", message.pk, purpose)
+        return template_render(wording.DEFAULTS[(purpose, easy_read)], values)
+
+
+def _rate_limit() -> None:
+    """At most ``SMS_MAX_PER_SECOND`` calls to the provider in any clock second, counted in
+    the shared cache (Redis: across every worker; the embedded default: per process)."""
+    limit = settings.SMS_MAX_PER_SECOND
+    if not limit:
+        return
+    while True:
+        second = int(time.time())
+        key = f"sms-rate:{second}"
+        cache.add(key, 0, timeout=5)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            continue
+        if used <= limit:
+            return
+        time.sleep(max(0.0, second + 1 - time.time()))
+
+
+def _backoff(attempts: int) -> timedelta:
+    seconds = settings.SMS_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=min(seconds, settings.SMS_RETRY_MAX_SECONDS))
+
+
+def message_send(
+    *,
+    message_id: int,
+    templates: dict | None = None,
+    client: sms.SMSClient | None = None,
+) -> str:
+    """Send one outbox row at most once. Returns what happened, in one word."""
+    now = timezone.now()
+    token = _claim(message_id, now)
+    if token is None:
+        return "not_claimed"
+    message = OutboundMessage.objects.select_related(
+        "appointment",
+        "service_user__service",
+        "service_user__user",
+    ).get(pk=message_id)
+    refusal = _refusal(message, now=now)
+    body = ""
+    if refusal is None:
+        body = _render(message, templates if templates is not None else templates_current())
+        if message.kind != OutboundMessage.Kind.MANUAL and sensitive_words_in(body):
+            refusal = Refusal("sensitive", "The text would name something sensitive.")
+    if refusal is not None:
+        _finish(
+            message, token, status=Status.NOT_SENT, reason=refusal.reason, reason_code=refusal.code
+        )
+        logger.info("sms %s not sent: %s", message.pk, refusal.code)
+        return refusal.code
+    to = _number_for(message)
+    # The exact text and number are stored before the provider is called, so that after a
+    # crash the sweep can ask the provider whether this very message went out.
+    if not _finish(message, token, to=to, body=body, segments=gsm.segments(body)):
+        return "not_claimed"
+    client = client or sms.get_sms_client()
+    _rate_limit()
+    try:
+        result = client.send(
+            to=to,
+            body=body,
+            recipient_id=message.service_user.user_id if message.service_user else None,
+            status_callback=_status_callback_url(),
+        )
+    except sms.SMSTemporaryError as error:
+        return _retry_or_fail(message, token, error)
+    except sms.SMSPermanentError as error:
+        _fail(message, token, error, now=now)
+        return "failed"
+    except sms.SMSOutcomeUnknown:
+        logger.warning("sms %s outcome unknown; the sweep will reconcile it", message.pk)
+        return "unknown"
+    _record_sent(message, token, result)
+    return "sent"
+
+
+def _status_callback_url() -> str | None:
+    if settings.SMS_BACKEND != "twilio":
+        return None
+    return f"{settings.PUBLIC_BASE_URL}/notifications/twilio/status/"
+
+
+def _record_sent(message: OutboundMessage, token: uuid.UUID | None, result: sms.SMSResult) -> None:
+    values = {
+        "status": Status.SENT,
+        "provider": result.provider,
+        "provider_sid": result.provider_id,
+        "delivery_status": result.status or "",
+        "sent_at": timezone.now(),
+        "reason": "",
+        "reason_code": "",
+    }
+    rows = OutboundMessage.objects.filter(pk=message.pk)
+    rows = rows.filter(claim_token=token) if token else rows.filter(status=Status.SENDING)
+    if rows.update(**values, updated_at=timezone.now()):
+        # A delivery report that arrived before we knew the id counts now.
+        for report in DeliveryReport.objects.filter(provider_sid=result.provider_id):
+            delivery_status_record(
+                provider_sid=report.provider_sid,
+                provider_status=report.status,
+                error_code=report.error_code,
+                keep=False,
+            )
+    logger.info("sms %s sent via %s: %s", message.pk, result.provider, result.provider_id)
+
+
+def _retry_or_fail(message: OutboundMessage, token: uuid.UUID, error: sms.SMSError) -> str:
+    attempts = OutboundMessage.objects.values_list("attempts", flat=True).get(pk=message.pk)
+    if attempts >= settings.SMS_MAX_ATTEMPTS:
+        _fail(message, token, error, now=timezone.now())
+        return "failed"
+    _finish(
+        message,
+        token,
+        status=Status.SCHEDULED,
+        send_at=timezone.now() + _backoff(attempts),
+        claim_token=None,
+        reason="The provider was busy or unreachable; trying again.",
+        reason_code=f"retry_{error.code or error.http_status or 'network'}"[:30],
+    )
+    logger.info("sms %s will retry (attempt %s, %s)", message.pk, attempts, error.code)
+    return "retry"
+
+
+PERMANENT_REASONS = {
+    "21610": "The number has replied STOP to the provider.",
+    "21211": "The number is not a valid phone number.",
+    "21612": "The provider cannot reach this number.",
+    "21614": "The number is not a mobile number.",
+}
+
+
+def _fail(message: OutboundMessage, token: uuid.UUID, error: sms.SMSError, *, now) -> None:
+    reason = PERMANENT_REASONS.get(error.code, "The provider refused the message.")
+    if isinstance(error, sms.SMSTemporaryError):
+        reason = "The provider kept failing; gave up after several tries."
+    _finish(
+        message,
+        token,
+        status=Status.FAILED,
+        reason=reason,
+        reason_code=f"error_{error.code or error.http_status or 'network'}"[:30],
+        error_code=(error.code or "")[:10],
+    )
+    if error.code == "21610" and message.to:
+        opt_out(number=message.to, source="provider")
+    message_alert(message_id=message.pk, why=reason)
+
+
+# --- Reconciling and the sweep ----------------------------------------------------------------
+
+
+def message_reconcile(*, message_id: int, now: datetime | None = None) -> str:
+    """A ``sending`` row whose sender is gone: ask the provider whether the text went out.
+    Found: record it as sent. Not found: back to ``scheduled`` (it will be checked again
+    before it goes). The provider cannot answer: leave it for the next sweep."""
+    now = now or timezone.now()
+    message = OutboundMessage.objects.filter(pk=message_id, status=Status.SENDING).first()
+    if message is None:
+        return "gone"
+    token = message.claim_token
+    if not message.body:
+        # The text was never stored, so the provider was never called.
+        _requeue(message, token, now)
+        return "requeued"
+    try:
+        found = sms.get_sms_client().find_sent(
+            to=message.to, body=message.body, since=message.claimed_at - timedelta(seconds=5)
+        )
+    except sms.SMSError:
+        logger.warning("sms %s: the provider could not be asked; will try again", message.pk)
+        return "unknown"
+    if found is not None:
+        _record_sent(message, token, found)
+        return "found"
+    _requeue(message, token, now)
+    return "requeued"
+
+
+def _requeue(message: OutboundMessage, token, now: datetime) -> None:
+    if message.attempts >= settings.SMS_MAX_ATTEMPTS:
+        error = sms.SMSTemporaryError("gave up")
+        _fail(message, token, error, now=now)
+        return
+    OutboundMessage.objects.filter(pk=message.pk, claim_token=token).update(
+        status=Status.SCHEDULED, send_at=now, claim_token=None, updated_at=now
+    )
+
+
+def messages_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Every minute: reconcile stale ``sending`` rows, re-queue ``queued`` rows whose task was
+    lost, and alert staff about rows stuck for longer than ``SMS_STUCK_ALERT_MINUTES``."""
+    now = now or timezone.now()
+    counts = {"reconciled": 0, "requeued": 0, "alerted": 0}
+    stale_claim = now - timedelta(seconds=settings.SMS_CLAIM_STALE_SECONDS)
+    for message_id in OutboundMessage.objects.filter(
+        status=Status.SENDING, claimed_at__lt=stale_claim
+    ).values_list("pk", flat=True)[:1000]:
+        if message_reconcile(message_id=message_id, now=now) != "unknown":
+            counts["reconciled"] += 1
+    stale_queue = now - timedelta(seconds=settings.SMS_QUEUED_STALE_SECONDS)
+    lost = list(
+        OutboundMessage.objects.filter(
+            status=Status.QUEUED, queued_at__lt=stale_queue
+        ).values_list("pk", flat=True)[:5000]
+    )
+    if lost:
+        with transaction.atomic():
+            OutboundMessage.objects.filter(pk__in=lost, status=Status.QUEUED).update(queued_at=now)
+            batch = settings.SMS_DISPATCH_BATCH
+            for start in range(0, len(lost), batch):
+                enqueue_on_commit(SEND_TASK, *lost[start : start + batch], group="sms")
+        counts["requeued"] = len(lost)
+    stuck_since = now - timedelta(minutes=settings.SMS_STUCK_ALERT_MINUTES)
+    for message in OutboundMessage.objects.filter(
+        status__in=[Status.SENDING, Status.QUEUED],
+        alerted_at__isnull=True,
+        send_at__lt=stuck_since,
+    ).only("pk")[:100]:
+        message_alert(
+            message_id=message.pk,
+            why="It has been waiting to send for a long time; the portal keeps trying.",
+        )
+        counts["alerted"] += 1
+    return counts
+
+
+def message_alert(*, message_id: int, why: str) -> Alert | None:
+    """Tell the service's staff that a text could not be sent (once per message)."""
+    now = timezone.now()
+    if not OutboundMessage.objects.filter(pk=message_id, alerted_at__isnull=True).update(
+        alerted_at=now
+    ):
+        return None
+    message = OutboundMessage.objects.select_related("service_user", "appointment").get(
+        pk=message_id
+    )
+    if message.service_id is None:
+        logger.warning("sms %s failed and has no service to alert", message.pk)
+        return None
+    who = message.service_user.preferred_name if message.service_user else "someone"
+    what = "A reminder" if message.kind == OutboundMessage.Kind.REMINDER else "A text"
+    return peer_services.alert_raise(
+        service_id=message.service_id,
+        kind=Alert.Kind.SMS_FAILED,
+        message=f"{what} to {who} was not sent. {why}",
+        service_user=message.service_user,
+        appointment=message.appointment,
+    )
+
+
+# --- Delivery reports -------------------------------------------------------------------------
+
+DELIVERY_RANK = {"": 0, "queued": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+
+
+def delivery_status_record(
+    *, provider_sid: str, provider_status: str, error_code: str = "", keep: bool = True
+) -> bool:
+    """Record a delivery callback. Monotonic: a state only replaces an earlier one ("sent"
+    never overwrites "delivered"), so replays and callbacks out of order change nothing.
+    Returns True when the message's state changed."""
+    state = sms.delivery_state(provider_status)
+    if state is None or not provider_sid:
+        return False
+    error_code = (error_code or "")[:10]
+    if keep:
+        try:
+            with transaction.atomic():
+                DeliveryReport.objects.create(
+                    provider_sid=provider_sid[:64], status=state, error_code=error_code
+                )
+        except IntegrityError:
+            return False  # this exact report was recorded before: a replay
+    earlier = [name for name, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[state]]
+    changed = OutboundMessage.objects.filter(
+        provider_sid=provider_sid, delivery_status__in=earlier
+    ).update(delivery_status=state, error_code=error_code, delivery_updated_at=timezone.now())
+    if changed and state in ("undelivered", "failed"):
+        message = OutboundMessage.objects.filter(provider_sid=provider_sid).first()
+        if error_code == "21610" and message.to:
+            opt_out(number=message.to, source="provider")
+        enqueue_on_commit("notifications.tasks.message_undelivered", message.pk)
+    return bool(changed)
+
+
+# --- Opt-outs ---------------------------------------------------------------------------------
+
+
+def opt_out(*, number: str, source: str) -> OptOut:
+    """Stop every text to ``number`` at once (checked before each send)."""
+    now = timezone.now()
+    with transaction.atomic():
+        entry, created = OptOut.objects.select_for_update().get_or_create(
+            number=number, defaults={"opted_out_at": now, "source": source}
+        )
+        if not created and not entry.active:
+            entry.active = True
+            entry.opted_out_at = now
+            entry.source = source
+            entry.save(update_fields=["active", "opted_out_at", "source"])
+    return entry
+
+
+def opt_in(*, number: str) -> bool:
+    return bool(
+        OptOut.objects.filter(number=number, active=True).update(
+            active=False, opted_in_at=timezone.now()
+        )
+    )
+
+
+# --- Replies ----------------------------------------------------------------------------------
+
+
+def inbound_record(*, message_sid: str, from_number: str, body: str) -> InboundMessage | None:
+    """Store a text someone sent us, once per ``message_sid``, and queue its handling.
+    Returns None for a replay."""
+    try:
+        with transaction.atomic():
+            inbound = InboundMessage.objects.create(
+                message_sid=message_sid[:64], from_number=from_number[:20], body=body[:1600]
+            )
+            enqueue_on_commit("notifications.tasks.inbound_handle", inbound.pk)
+    except IntegrityError:
+        return None
+    return inbound
+
+
+def _reply(inbound: InboundMessage, purpose: str, appointment: Appointment | None) -> None:
+    record = inbound.service_user
+    reply = OutboundMessage(
+        kind=OutboundMessage.Kind.REPLY,
+        service_id=record.service_id if record else None,
+        service_user=record,
+        appointment=appointment,
+        inbound=inbound,
+        purpose=purpose,
+        send_at=timezone.now(),
+        to=inbound.from_number,
+    )
+    reply.save()
+    enqueue_on_commit(SEND_TASK, reply.pk, group="sms")
+
+
+def _next_appointment(
+    record: ServiceUserRecord | None, *, unconfirmed: bool
+) -> Appointment | None:
+    if record is None:
+        return None
+    upcoming = Appointment.objects.filter(
+        service_user=record,
+        status=Appointment.Status.SCHEDULED,
+        outcome="",
+        starts_at__gt=timezone.now(),
+    ).order_by("starts_at", "pk")
+    if unconfirmed:
+        upcoming = upcoming.filter(confirmed_at__isnull=True)
+    return upcoming.first()
+
+
+def inbound_handle(*, inbound_id: int) -> str:
+    """Act on a reply: confirm, ask to change, stop, start, help, or leave it for a person."""
+    if not InboundMessage.objects.filter(
+        pk=inbound_id, status=InboundMessage.Status.RECEIVED
+    ).update(status=InboundMessage.Status.HANDLING):
+        return "already_handled"
+    with transaction.atomic():
+        inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
+        record = sender_record(number=inbound.from_number)
+        inbound.service_user = record
+        inbound.service_id = record.service_id if record else None
+        intent = replies.reply_intent(inbound.body)
+        inbound.intent = str(intent)
+        status, outcome = _act(inbound, intent, record)
+        inbound.status = status
+        inbound.outcome = outcome[:200]
+        inbound.save()
+    logger.info("sms reply %s handled: %s", inbound.pk, inbound.intent)
+    return str(intent)
+
+
+def _act(inbound: InboundMessage, intent: replies.Intent, record) -> tuple[str, str]:
+    handled, needs_answer = InboundMessage.Status.HANDLED, InboundMessage.Status.NEEDS_ANSWER
+    if intent == replies.Intent.STOP:
+        opt_out(number=inbound.from_number, source="reply")
+        return handled, "Stopped all texts to this number."
+    if intent == replies.Intent.START:
+        opt_in(number=inbound.from_number)
+        return handled, "Texts to this number started again."
+    if intent == replies.Intent.HELP:
+        _reply(inbound, wording.HELP, None)
+        return handled, "Sent the help text."
+    if record is None:
+        return needs_answer, "The number is not one the portal knows."
+    if intent == replies.Intent.CONFIRM:
+        appointment = _next_appointment(record, unconfirmed=True)
+        inbound.appointment = appointment
+        if appointment and peer_services.appointment_confirm(appointment=appointment, via="sms"):
+            _reply(inbound, wording.CONFIRMED, appointment)
+            return handled, "Confirmed the next appointment."
+        _reply(inbound, wording.NOTHING_TO_CONFIRM, None)
+        return needs_answer, "There was no appointment to confirm."
+    if intent == replies.Intent.CHANGE:
+        appointment = _next_appointment(record, unconfirmed=False)
+        inbound.appointment = appointment
+        if appointment and peer_services.appointment_change_request(
+            appointment=appointment, via="sms"
+        ):
+            _reply(inbound, wording.CHANGE, appointment)
+            return handled, "Asked to change the next appointment; staff were alerted."
+        return needs_answer, "Asked to change, but there is no appointment coming up."
+    return needs_answer, ""
+
+
+@transaction.atomic
+def inbound_answer(*, inbound: InboundMessage, body: str, answered_by: User) -> OutboundMessage:
+    """A person answers a reply by text. The same rules as templates: nothing sensitive, one
+    text message."""
+    if not inbound_visible_to(user=answered_by).filter(pk=inbound.pk).exists():
+        raise PermissionDenied("Not one of your messages.")
+    body = body.strip()
+    problems = []
+    if not body:
+        problems.append("Enter your reply.")
+    found = sensitive_words_in(body)
+    if found:
+        problems.append(
+            "Texts must not name anything that tells others about health or the justice "
+            f"system. Remove: {', '.join(found)}."
+        )
+    measured = gsm.measure(body)
+    if body and measured.segments > 1:
+        problems.append(
+            f"Your reply is {measured.length} characters. A single text message can be "
+            f"{measured.limit_single} characters."
+        )
+    if problems:
+        raise ValidationError(problems)
+    inbound = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
+    reply = OutboundMessage(
+        kind=OutboundMessage.Kind.MANUAL,
+        service_id=inbound.service_id,
+        service_user_id=inbound.service_user_id,
+        inbound=inbound,
+        send_at=timezone.now(),
+        to=inbound.from_number,
+        body=body,
+        written_by=answered_by,
+    )
+    reply.full_clean()
+    reply.save()
+    inbound.status = InboundMessage.Status.ANSWERED
+    inbound.answered_by = answered_by
+    inbound.answered_at = timezone.now()
+    inbound.save(update_fields=["status", "answered_by", "answered_at"])
+    audit_record(
+        actor=answered_by,
+        action=AuditEvent.Action.CREATE,
+        obj=reply,
+        subject=inbound.service_user.user if inbound.service_user else None,
+        service=inbound.service_id,
+        detail="fields=body",
+    )
+    enqueue_on_commit(SEND_TASK, reply.pk, group="sms")
+    return reply
+
+
+# --- Confirm links ----------------------------------------------------------------------------
+
+
+def appointment_answer_by_link(*, appointment: Appointment, going: bool) -> bool:
+    """The person used the signed link: "I'll be there" or "I need to change it"."""
+    if going:
+        return peer_services.appointment_confirm(appointment=appointment, via="link")
+    return peer_services.appointment_change_request(appointment=appointment, via="link")
+
+
+# --- Templates --------------------------------------------------------------------------------
+
+
+def can_edit_templates(user: User) -> bool:
+    return bool(user.is_superuser or permissions.is_administrator(user))
+
+
+@transaction.atomic
+def template_save(*, purpose: str, easy_read: bool, body: str, saved_by: User) -> MessageTemplate:
+    if not can_edit_templates(saved_by):
+        raise PermissionDenied("Only administrators change message wording.")
+    if (purpose, easy_read) not in wording.DEFAULTS:
+        raise ValidationError("There is no such message.", code="unknown_template")
+    problems = template_lint(body, require=wording.REQUIRED.get(purpose, ()))
+    not_here = sorted(set(placeholders_in(body)) - set(wording.ALLOWED[purpose]))
+    if not problems and not_here:
+        problems.append(
+            "This message is not about one appointment, so it cannot use "
+            + ", ".join("{" + name + "}" for name in not_here)
+            + "."
+        )
+    if problems:
+        raise ValidationError(problems)
+    template, _ = MessageTemplate.objects.select_for_update().get_or_create(
+        purpose=purpose, easy_read=easy_read, defaults={"body": body, "updated_by": saved_by}
+    )
+    template.body = body
+    template.updated_by = saved_by
+    template.full_clean()
+    template.save()
+    audit_record(
+        actor=saved_by, action=AuditEvent.Action.CHANGE, obj=template, detail="fields=body"
+    )
+    return template
