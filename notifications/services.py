@@ -328,7 +328,9 @@ def _render(message: OutboundMessage, templates: dict) -> str:
     except TemplateError:
         # A saved template the linter let through but that cannot be filled in here: the
         # default wording, which the tests render for every purpose, goes instead.
-        logger.error("sms %s: template %s cannot be rendered; using the default", message.pk, purpose)
+        logger.error(
+            "sms %s: template %s cannot be rendered; using the default", message.pk, purpose
+        )
         return template_render(wording.DEFAULTS[(purpose, easy_read)], values)
 
 
@@ -384,7 +386,7 @@ def message_send(
         )
         logger.info("sms %s not sent: %s", message.pk, refusal.code)
         return refusal.code
-    to = _number_for(message)
+    to = message.to = _number_for(message)  # _fail reads it (21610 opts the number out)
     # The exact text and number are stored before the provider is called, so that after a
     # crash the sweep can ask the provider whether this very message went out.
     if not _finish(message, token, to=to, body=body, segments=gsm.segments(body)):

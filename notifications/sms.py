@@ -501,11 +501,25 @@ def send_sms(
     body: str,
     recipient_id: int | None = None,
     status_callback: str | None = None,
-) -> SMSResult:
+) -> SMSResult | None:
+    """A direct, best-effort text (sign-in codes, notices to staff and supporters). Reminders
+    and replies go through the outbox instead (``services.message_send``), which retries and
+    reconciles. A provider error is logged (code only) and answered with None, so a page that
+    sends a sign-in code never fails because the provider did."""
     client = get_sms_client()
-    result = client.send(
-        to=to, body=body, recipient_id=recipient_id, status_callback=status_callback
-    )
+    try:
+        result = client.send(
+            to=to, body=body, recipient_id=recipient_id, status_callback=status_callback
+        )
+    except SMSError as error:
+        logger.error(
+            "sms to recipient %s not sent via %s: %s (HTTP %s)",
+            recipient_id,
+            client.name,
+            type(error).__name__,
+            error.http_status,
+        )
+        return None
     logger.info(
         "sms sent via %s for recipient %s: %s", client.name, recipient_id, result.provider_id
     )

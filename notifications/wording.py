@@ -22,7 +22,10 @@ NOTHING_TO_CONFIRM = "nothing_to_confirm"
 
 # (purpose, easy_read) -> wording. Easy read: short sentences, one idea each.
 DEFAULTS: dict[tuple[str, bool], str] = {
-    (REMINDER, False): "{day} {time} at {place}. Reply YES to confirm, CHANGE to rearrange. {link}",
+    (
+        REMINDER,
+        False,
+    ): "{day} {time} at {place}. Reply YES to confirm, CHANGE to rearrange. {link}",
     (REMINDER, True): "Your appointment: {day} at {time}. Place: {place}. Going? Text YES. {link}",
     (CONFIRMED, False): "Thank you. See you on {day} at {time}. Questions? Call {service_phone}.",
     (CONFIRMED, True): "Thank you. See you on {day} at {time}.",

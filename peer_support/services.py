@@ -560,7 +560,9 @@ def appointment_change_request(*, appointment: Appointment, via: str) -> bool:
         supporter_user = match.supporter.user
         transaction.on_commit(
             lambda: _send_sms(
-                to=str(supporter_user.mobile), body=CHANGE_REQUEST_SMS, recipient_id=supporter_user.pk
+                to=str(supporter_user.mobile),
+                body=CHANGE_REQUEST_SMS,
+                recipient_id=supporter_user.pk,
             )
         )
     return True

@@ -15,6 +15,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Collection, Locale, Page, Site
 
@@ -23,7 +24,9 @@ from wagtail.models import Collection, Locale, Page, Site
 # services or views.
 from content.demo import content_demo_seed
 from content.models import HomePage
+from notifications.services import reminders_plan_many
 from peer_support.demo import peer_support_demo_seed
+from peer_support.models import Appointment
 
 from .models import (
     Consent,
@@ -241,4 +244,11 @@ def demo_seed() -> tuple[list[Service], list[DemoAccount], HomePage]:
     content_demo_seed(home=home)
     if settings.DEMO_PEER_SUPPORT:
         peer_support_demo_seed(services=services)
+        # The demo appointments are written in bulk, past the signal: plan their reminders
+        # (rows that exist already are left alone, so this is safe to run again).
+        reminders_plan_many(
+            appointment_ids=Appointment.objects.filter(
+                status=Appointment.Status.SCHEDULED, starts_at__gt=timezone.now()
+            ).values_list("pk", flat=True)
+        )
     return services, accounts, home
