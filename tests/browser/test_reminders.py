@@ -135,3 +135,21 @@ def test_reminder_reply_stop_and_confirm_link(page, live_server, journey):
 
 def service_name(record) -> str:
     return record.service.name
+
+
+def test_the_wording_editor_counts_length_as_you_type(page, live_server, service):
+    admin = make_member(Role.ADMINISTRATOR, service)
+    sign_in(page, live_server, admin)
+    page.goto(f"{live_server.url}/notifications/templates/help/standard/")
+    assert_accessible(page)
+    box = page.get_by_role("textbox")
+    box.fill("Call us on {service_phone}.")
+    status = page.locator("#body-length")
+    status.filter(has_text="29 characters").wait_for()
+    box.fill("It’s " + "a" * 70)
+    status.filter(has_text="70").wait_for()
+    assert "Too long" in status.inner_text()
+    # Saving refuses it with the linter's message, in the error summary.
+    page.get_by_role("button", name=re.compile("Save")).click()
+    assert page.locator(".nhsuk-error-summary").count() == 1
+    assert_accessible(page)
