@@ -130,9 +130,9 @@ def reminders_sync(*, appointment_id: int, now: datetime | None = None) -> list[
     if appointment is None:
         return []
     if not _remindable(appointment):
-        why = "The appointment was cancelled." if appointment.outcome == "" else "It is done."
-        if appointment.outcome:
-            why = "An outcome was recorded."
+        why = (
+            "An outcome was recorded." if appointment.outcome else "The appointment was cancelled."
+        )
         reminders_withdraw(appointment_id=appointment.pk, reason=why)
         return []
     reminders_withdraw(
@@ -374,6 +374,12 @@ def message_send(
         "service_user__service",
         "service_user__user",
     ).get(pk=message_id)
+    if message.appointment is not None and (
+        message.appointment.service_user_id == message.service_user_id
+    ):
+        # The same person: rendering reads the appointment's record and its service, which
+        # the query above has loaded already. Two queries fewer per text (bench/reminders.py).
+        message.appointment.service_user = message.service_user
     refusal = _refusal(message, now=now)
     body = ""
     if refusal is None:

@@ -495,10 +495,11 @@ def test_double_runs_as_a_process_controlled_over_http(settings):
         )
         assert (faults.status_code, refusals.status_code) == (200, 200)
 
+        client = sms.get_sms_client()
         with pytest.raises(sms.SMSTemporaryError):
-            sms.send_sms(to=SAM, body=BODY)
+            client.send(to=SAM, body=BODY)
         with pytest.raises(sms.SMSPermanentError):
-            sms.send_sms(to=JORDAN, body=BODY)
+            client.send(to=JORDAN, body=BODY)
         sent = sms.send_sms(to=SAM, body=BODY)
         listed = control.get(f"{base_url}/_double/messages", timeout=5).json()
         stats = control.get(f"{base_url}/_double/stats", timeout=5).json()
@@ -529,3 +530,13 @@ def test_double_stops_promptly_while_a_request_hangs(twilio_double):
     twilio_double.stop()
 
     assert time.monotonic() - started < 5
+
+
+def test_send_sms_answers_none_instead_of_raising_when_the_provider_fails(twilio_double, caplog):
+    """Direct texts (sign-in codes, notices) never turn a provider fault into a 500."""
+    twilio_double.add_faults("status_500")
+    twilio_double.set_number_error(JORDAN, 21610)
+    assert sms.send_sms(to=SAM, body=BODY, recipient_id=7) is None
+    assert sms.send_sms(to=JORDAN, body=BODY, recipient_id=8) is None
+    assert "recipient 7 not sent" in caplog.text
+    assert SAM not in caplog.text and JORDAN not in caplog.text
