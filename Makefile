@@ -42,7 +42,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not serial"
+	@# Real task clusters on the shared Redis queue, and a restart of the shared PostgreSQL
+	@# server: these run alone, after everything else.
+	$(BIN)/python -m pytest -p no:xdist -m serial
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
