@@ -107,11 +107,31 @@ def test_reminder_reply_stop_and_confirm_link(page, live_server, journey):
     assert_accessible(page)
     assert page.get_by_text("Confirmed").count() >= 1
 
+    # A question the portal cannot answer waits in the volunteer's inbox; they answer by text,
+    # keyboard only.
+    assert text_from_phone(live_server, "Can I bring my dog?", "SM" + "3" * 32) == 200
+    page.goto(f"{live_server.url}/notifications/inbox/")
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("^Answer")).first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/notifications/inbox/\d+/$"))
+    assert_accessible(page)
+    page.get_by_label("Your reply", exact=False).first.focus()
+    page.keyboard.type("Yes, that is fine. See you there.")
+    page.get_by_role("button", name="Send reply").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/notifications/inbox/$"))
+    answer = ConsoleMessage.objects.order_by("-pk").first()
+    assert (answer.to, answer.body) == (MOBILE, "Yes, that is fine. See you there.")
+    page.goto(f"{live_server.url}/notifications/messages/")
+    assert_accessible(page)
+    assert MOBILE not in page.content()
+
     # "STOP": no later reminder is ever sent.
     assert text_from_phone(live_server, "STOP", "SM" + "2" * 32) == 200
     for slot in ("1d", "2h"):
         send_due_at(planned[slot].send_at + timedelta(seconds=1))
-    assert ConsoleMessage.objects.count() == 2  # the reminder and the reply to "yes"
+    assert ConsoleMessage.objects.count() == 3  # the reminder, the reply to "yes", the answer
     stopped = OutboundMessage.objects.filter(appointment=appointment, slot__in=["1d", "2h"])
     assert set(stopped.values_list("status", "reason_code")) == {("not_sent", "opted_out")}
 
