@@ -21,7 +21,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +33,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from peer_support import selectors as peer_selectors
 from peer_support.forms.common import add_service_errors
 from peer_support.models import Appointment, ServiceUserRecord
+from peer_support.views.common import deny, paginate
 from peer_support.wording import when_text
 from portal import permissions
 from portal.audit import audit_record, audit_record_many
@@ -80,11 +80,6 @@ def outbox(request):
 # --- Who may open these pages -----------------------------------------------------------------
 
 
-def _deny() -> Http404:
-    """Denied and missing look the same: nothing is revealed about what exists."""
-    return Http404("Page not found")
-
-
 def can_read_messages(user: User) -> bool:
     """Casework staff, administrators and supporters. Which messages each sees is still the
     selectors' business; a volunteer sees only the people they support now."""
@@ -100,7 +95,7 @@ def messages_required(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not can_read_messages(request.user):
-            raise _deny()
+            raise deny()
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -109,23 +104,8 @@ def messages_required(view):
 def _one(queryset: QuerySet, pk: int) -> Any:
     found = queryset.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
     if found is None:
-        raise _deny()
+        raise deny()
     return found
-
-
-def _paginate(request: HttpRequest, items) -> Page:
-    """A page of ``items`` with ``prev_url``/``next_url`` that keep the rest of the query
-    (the state filter), as ``peer_support/includes/pagination.html`` expects."""
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.prev_url = page.next_url = ""
-    query = request.GET.copy()
-    if page.has_previous():
-        query["page"] = str(page.previous_page_number())
-        page.prev_url = "?" + query.urlencode()
-    if page.has_next():
-        query["page"] = str(page.next_page_number())
-        page.next_url = "?" + query.urlencode()
-    return page
 
 
 def _audit_people(user: User, records: list[ServiceUserRecord | None]) -> None:
@@ -237,7 +217,7 @@ def messages_list(request: HttpRequest) -> HttpResponse:
     listed = outbound_visible_to(user=request.user)
     if state in STATE_QUERIES:
         listed = listed.filter(STATE_QUERIES[state])
-    page = _paginate(request, listed.order_by("-send_at", "-pk"))
+    page = paginate(request, listed.order_by("-send_at", "-pk"), per_page=PAGE_SIZE)
     items = list(page.object_list)
     people = _People(request.user, [m.service_user for m in items])
     rows = [
@@ -266,7 +246,9 @@ def messages_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 def inbox(request: HttpRequest) -> HttpResponse:
     """Replies the portal could not answer by itself, newest first."""
-    page = _paginate(request, inbox_for(user=request.user).order_by("-received_at", "-pk"))
+    page = paginate(
+        request, inbox_for(user=request.user).order_by("-received_at", "-pk"), per_page=PAGE_SIZE
+    )
     items = list(page.object_list)
     people = _People(request.user, [m.service_user for m in items])
     rows = [
@@ -310,7 +292,7 @@ def inbox_message(request: HttpRequest, pk: int) -> HttpResponse:
                 inbound=inbound, body=form.cleaned_data["body"], answered_by=request.user
             )
         except PermissionDenied:
-            raise _deny() from None
+            raise deny() from None
         except ValidationError as error:
             add_service_errors(form, error, default="body")
         else:
@@ -363,7 +345,7 @@ def _may_follow(user: User, appointment: Appointment) -> bool:
 def appointment_reminders(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _one(peer_selectors.appointments_visible_to(user=request.user), pk)
     if not _may_follow(request.user, appointment):
-        raise _deny()
+        raise deny()
     record = appointment.service_user
     rows = [
         _describe(message)
@@ -407,7 +389,7 @@ def templates_required(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not services.can_edit_templates(request.user):
-            raise _deny()
+            raise deny()
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -469,7 +451,7 @@ def _preview(text: str) -> dict:
 def template_edit(request: HttpRequest, purpose: str, variant: str) -> HttpResponse:
     easy_read = VARIANTS.get(variant)
     if easy_read is None or (purpose, easy_read) not in wording.DEFAULTS:
-        raise _deny()
+        raise deny()
     saved = templates_current()
     current = saved.get((purpose, easy_read)) or wording.DEFAULTS[(purpose, easy_read)]
     if request.method == "POST":
@@ -483,7 +465,7 @@ def template_edit(request: HttpRequest, purpose: str, variant: str) -> HttpRespo
                     saved_by=request.user,
                 )
             except PermissionDenied:
-                raise _deny() from None
+                raise deny() from None
             except ValidationError as error:
                 add_service_errors(form, error, default="body")
             else:

@@ -16,12 +16,14 @@ from ..selectors import supporter_profile_of
 PAGE_SIZE = 50
 
 
-def paginate(request: HttpRequest, items, param: str = "page") -> Page:
+def paginate(
+    request: HttpRequest, items, param: str = "page", *, per_page: int = PAGE_SIZE
+) -> Page:
     """A page of ``items`` from ``?<param>=`` with ``prev_url``/``next_url`` links that keep
     the rest of the query, so one page can hold several paginated lists. Lists are always
     paginated, so a page's query count does not grow with the data.
     (``peer_support/includes/pagination.html`` draws the links.)"""
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+    page = Paginator(items, per_page).get_page(request.GET.get(param))
     page.prev_url = page.next_url = ""
     query = request.GET.copy()
     if page.has_previous():
