@@ -310,8 +310,15 @@ JS_STATUS_CASES = [
     ("a" * 112, "112 characters. Fits in 1 text message (limit 160)."),
     ("a", "1 character. Fits in 1 text message (limit 160)."),
     ("", "0 characters."),
-    ("a" * 161, "161 characters. Too long: a text message can be 160 characters."),
-    ("’" * 75, "75 characters. Too long: a text with the character ’ can be 70 characters."),
+    (
+        "a" * 161,
+        "161 characters, 2 text messages. Too long: a text message can be 160 characters.",
+    ),
+    (
+        "’" * 75,
+        "75 characters, 2 text messages. Too long: a text with the character ’ can be 70 "
+        "characters.",
+    ),
     ("It’s", "4 characters. Fits in 1 text message (limit 70, because of the character ’)."),
     (
         "a\u00a0b",

@@ -84,7 +84,7 @@
 
   function status(text) {
     const size = measure(text);
-    const count = size.length === 1 ? "1 character." : size.length + " characters.";
+    let count = size.length === 1 ? "1 character." : size.length + " characters.";
     let message;
     if (size.length === 0) {
       message = count;
@@ -99,6 +99,7 @@
             describeCharacter(size.nonGsmCharacter) +
             ").";
     } else {
+      count = size.length + " characters, " + size.segments + " text messages.";
       message =
         size.encoding === "GSM-7"
           ? count + " Too long: a text message can be " + size.limitSingle + " characters."
