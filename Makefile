@@ -57,6 +57,7 @@ format: $(VENV)/.installed-test
 
 bench-pages: $(VENV)/.installed-dev
 	$(BIN)/python bench/pages.py
+bench-reminders: $(VENV)/.installed-dev ; $(BIN)/python bench/reminders.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -9,7 +9,9 @@ see those.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Count, QuerySet
 
 from peer_support.models import ServiceUserRecord
 from peer_support.selectors import service_user_records_visible_to
@@ -45,18 +47,27 @@ def inbox_for(*, user: User) -> QuerySet[InboundMessage]:
     return inbound_visible_to(user=user).filter(status=InboundMessage.Status.NEEDS_ANSWER)
 
 
-def number_is_opted_out(*, number: str) -> bool:
-    return OptOut.objects.filter(number=number, active=True).exists()
-
-
-def number_is_shared(*, number: str, record: ServiceUserRecord) -> bool:
-    """Another open record has this mobile number: a reminder could reach the wrong person."""
-    return (
-        ServiceUserRecord.objects.filter(mobile=number)
-        .exclude(pk=record.pk)
-        .exclude(status=ServiceUserRecord.Status.CLOSED)
-        .exists()
+def numbers_opted_out(*, numbers: Iterable[str]) -> set[str]:
+    """Which of these numbers asked us to stop."""
+    return set(
+        OptOut.objects.filter(number__in=list(numbers), active=True).values_list(
+            "number", flat=True
+        )
     )
+
+
+def numbers_shared(*, numbers: Iterable[str]) -> set[str]:
+    """Which of these numbers belong to more than one open record: a reminder to one of those
+    people could reach another."""
+    shared = (
+        ServiceUserRecord.objects.filter(mobile__in=list(numbers))
+        .exclude(status=ServiceUserRecord.Status.CLOSED)
+        .values("mobile")
+        .annotate(records=Count("pk"))
+        .filter(records__gt=1)
+        .values_list("mobile", flat=True)
+    )
+    return {getattr(mobile, "as_e164", str(mobile)) for mobile in shared}
 
 
 def sender_record(*, number: str) -> ServiceUserRecord | None:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber, to_python
@@ -40,7 +40,7 @@ from portal.audit import audit_record
 from portal.models import AuditEvent, ConsentPurpose, User
 from portal.phone import is_uk_mobile
 from portal.queue import enqueue_on_commit
-from portal.selectors import consent_is_active
+from portal.selectors import consents_active_for
 from portal.sensitive import sensitive_words_in
 
 from . import gsm, replies, schedule, sms, wording
@@ -54,8 +54,8 @@ from .models import (
 )
 from .selectors import (
     inbound_visible_to,
-    number_is_opted_out,
-    number_is_shared,
+    numbers_opted_out,
+    numbers_shared,
     sender_record,
     templates_current,
 )
@@ -70,29 +70,31 @@ SEND_TASK = "notifications.tasks.messages_send"
 # --- Planning ---------------------------------------------------------------------------------
 
 
-def _plan_rows(appointment: Appointment, *, now: datetime) -> list[OutboundMessage]:
-    """Unsaved outbox rows for this appointment at its current time: planned or skipped."""
-    record = appointment.service_user
+def _plan_values(
+    appointment: Appointment, *, now: datetime, slots: list[schedule.Slot] | None = None
+) -> list[dict]:
+    """The outbox rows this appointment should have at its current time, as field values:
+    planned, or skipped with the reason."""
     planned = schedule.plan(
         starts_at=appointment.starts_at,
         now=now,
-        slots=schedule.slots_for_kind(appointment.kind),
+        slots=slots if slots is not None else schedule.slots_for_kind(appointment.kind),
         quiet_start=settings.SMS_QUIET_HOURS[0],
         quiet_end=settings.SMS_QUIET_HOURS[1],
     )
     return [
-        OutboundMessage(
-            kind=OutboundMessage.Kind.REMINDER,
-            service_id=record.service_id,
-            service_user_id=record.pk,
-            appointment_id=appointment.pk,
-            slot=item.slot,
-            appointment_starts_at=appointment.starts_at,
-            send_at=item.send_at or now,
-            status=Status.SCHEDULED if item.send_at else Status.NOT_SENT,
-            reason=item.skip_reason[:200],
-            reason_code="" if item.send_at else "skipped",
-        )
+        {
+            "kind": OutboundMessage.Kind.REMINDER,
+            "service_id": appointment.service_user.service_id,
+            "service_user_id": appointment.service_user_id,
+            "appointment_id": appointment.pk,
+            "slot": item.slot,
+            "appointment_starts_at": appointment.starts_at,
+            "send_at": item.send_at or now,
+            "status": Status.SCHEDULED if item.send_at else Status.NOT_SENT,
+            "reason": item.skip_reason[:200],
+            "reason_code": "" if item.send_at else "skipped",
+        }
         for item in planned
     ]
 
@@ -150,7 +152,8 @@ def reminders_sync(*, appointment_id: int, now: datetime | None = None) -> list[
     }
     rows = []
     wanted = set()
-    for row in _plan_rows(appointment, now=now):
+    for values in _plan_values(appointment, now=now):
+        row = OutboundMessage(**values)
         wanted.add(row.slot)
         current = existing.get(row.slot)
         if current is None:
@@ -177,26 +180,80 @@ def reminders_sync(*, appointment_id: int, now: datetime | None = None) -> list[
 
 
 def reminders_plan_many(*, appointment_ids: Iterable[int], now: datetime | None = None) -> int:
-    """Plan reminders for many new appointments at once (imports, the benchmark): the same
-    rows as ``reminders_sync``, written in bulk; rows that exist already are left alone."""
+    """Plan reminders for many new appointments at once (imports, the demo, the benchmark):
+    the same rows as ``reminders_sync`` (``_plan_values``), inserted with plain multi-row
+    INSERT ... ON CONFLICT DO NOTHING statements, because building 300,000 model instances for
+    ``bulk_create`` costs most of the time. Rows that exist already are left alone. Returns how
+    many rows were planned (including any that existed)."""
     now = now or timezone.now()
     ids = list(appointment_ids)
-    created = 0
-    for start in range(0, len(ids), 2000):
+    slots_by_kind: dict[str, list[schedule.Slot]] = {}
+    planned = 0
+    for start in range(0, len(ids), 5000):
         chunk = (
-            Appointment.objects.filter(pk__in=ids[start : start + 2000])
+            Appointment.objects.filter(pk__in=ids[start : start + 5000])
             .select_related("service_user")
             .only("pk", "kind", "starts_at", "status", "outcome", "service_user__service_id")
         )
-        rows = [
-            row
-            for appointment in chunk
-            if _remindable(appointment)
-            for row in _plan_rows(appointment, now=now)
-        ]
-        OutboundMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        created += len(rows)
-    return created
+        rows = []
+        for appointment in chunk:
+            if not _remindable(appointment):
+                continue
+            if appointment.kind not in slots_by_kind:
+                slots_by_kind[appointment.kind] = schedule.slots_for_kind(appointment.kind)
+            rows.extend(_plan_values(appointment, now=now, slots=slots_by_kind[appointment.kind]))
+        _insert_ignoring_existing(rows, now=now)
+        planned += len(rows)
+    return planned
+
+
+# Every column a planned reminder row needs, with the value of those _plan_values leaves out.
+_PLAN_DEFAULTS = {
+    "inbound_id": None,
+    "purpose": "",
+    "attempts": 0,
+    "claim_token": None,
+    "claimed_at": None,
+    "queued_at": None,
+    "to": "",
+    "body": "",
+    "segments": 0,
+    "provider": "",
+    "provider_sid": "",
+    "delivery_status": "",
+    "error_code": "",
+    "sent_at": None,
+    "delivery_updated_at": None,
+    "alerted_at": None,
+    "written_by_id": None,
+}
+_DATETIMES = {"appointment_starts_at", "send_at", "created_at", "updated_at"}
+
+
+def _insert_ignoring_existing(
+    rows: list[dict], *, now: datetime, per_statement: int = 500
+) -> None:
+    if not rows:
+        return
+    columns = [*rows[0], *_PLAN_DEFAULTS, "created_at", "updated_at"]
+    table = connection.ops.quote_name(OutboundMessage._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    adapt = connection.ops.adapt_datetimefield_value
+    stamp = adapt(now)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor, transaction.atomic():
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            params: list = []
+            for row in batch:
+                params.extend(adapt(v) if k in _DATETIMES else v for k, v in row.items())
+                params.extend(_PLAN_DEFAULTS.values())
+                params.extend((stamp, stamp))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} "  # noqa: S608
+                "ON CONFLICT DO NOTHING",
+                params,
+            )
 
 
 # --- Dispatch ---------------------------------------------------------------------------------
@@ -226,27 +283,65 @@ def messages_dispatch_due(*, now: datetime | None = None) -> int:
         queued += len(ids)
 
 
-def messages_send(*, message_ids: Iterable[int]) -> dict[str, int]:
-    """Send each of these rows (a task's batch). Templates are read once for the batch."""
-    counts: dict[str, int] = {}
-    templates = templates_current()
-    client = sms.get_sms_client()
-    for message_id in message_ids:
-        outcome = message_send(message_id=message_id, templates=templates, client=client)
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
-
-
 @dataclass(frozen=True)
 class Refusal:
     code: str
     reason: str
 
 
-def _claim(message_id: int, now: datetime) -> uuid.UUID | None:
+@dataclass(frozen=True)
+class _BatchFacts:
+    """What the send-time checks need for a whole batch, read in a constant number of
+    queries when the batch is claimed (not once per text)."""
+
+    consents: set[tuple[int, int]]
+    opted_out: set[str]
+    shared: set[str]
+    cutoffs: dict[tuple[str, str], timedelta]
+
+    @classmethod
+    def load(cls, messages: list[OutboundMessage]) -> _BatchFacts:
+        numbers = {_number_for(m) for m in messages} - {""}
+        subjects = {m.service_user.user_id for m in messages if m.service_user}
+        kinds = {m.appointment.kind for m in messages if m.appointment}
+        return cls(
+            consents=consents_active_for(
+                subject_ids=subjects - {None}, purpose=ConsentPurpose.SMS_REMINDERS
+            ),
+            opted_out=numbers_opted_out(numbers=numbers),
+            shared=numbers_shared(numbers=numbers),
+            cutoffs={
+                (kind, slot.name): slot.cutoff
+                for kind in kinds
+                for slot in schedule.slots_for_kind(kind)
+            },
+        )
+
+
+def message_send(*, message_id: int, client: sms.SMSClient | None = None) -> str:
+    """Send one outbox row at most once (a batch of one). Returns what happened, in a word."""
+    counts = messages_send(message_ids=[message_id], client=client)
+    return next(iter(counts))
+
+
+def messages_send(
+    *, message_ids: Iterable[int], client: sms.SMSClient | None = None
+) -> dict[str, int]:
+    """Send a task's batch of outbox rows, each at most once. Returns what happened, counted.
+
+    1. Claim: one conditional UPDATE gives the rows still pending and due a claim token of
+       this call; a row another sender claimed first is not touched.
+    2. Check: every reason not to send (``_refusal``), with the facts for the whole batch read
+       at this moment; refused rows are recorded with the reason.
+    3. Store the exact text and number of every row about to go, before any provider call, so
+       that after a crash the sweep can ask the provider whether each one went out.
+    4. Send one by one under the rate limit, recording each outcome as it comes.
+    """
+    ids = list(message_ids)
+    now = timezone.now()
     token = uuid.uuid4()
     claimed = OutboundMessage.objects.filter(
-        pk=message_id, status__in=OutboundMessage.PENDING, send_at__lte=now
+        pk__in=ids, status__in=OutboundMessage.PENDING, send_at__lte=now
     ).update(
         status=Status.SENDING,
         claim_token=token,
@@ -254,7 +349,77 @@ def _claim(message_id: int, now: datetime) -> uuid.UUID | None:
         attempts=F("attempts") + 1,
         updated_at=now,
     )
-    return token if claimed else None
+    counts: dict[str, int] = {}
+
+    def count(outcome: str, n: int = 1) -> None:
+        counts[outcome] = counts.get(outcome, 0) + n
+
+    if claimed < len(ids):
+        count("not_claimed", len(ids) - claimed)
+    if not claimed:
+        return counts
+    messages = list(
+        OutboundMessage.objects.filter(claim_token=token)
+        .select_related("appointment", "service_user__service", "service_user__user")
+        .order_by("send_at", "pk")
+    )
+    for message in messages:
+        if message.appointment is not None and (
+            message.appointment.service_user_id == message.service_user_id
+        ):
+            # The same person: rendering reads the appointment's record and its service,
+            # which the query above has loaded already.
+            message.appointment.service_user = message.service_user
+    facts = _BatchFacts.load(messages)
+    templates = templates_current()
+    ready = []
+    for message in messages:
+        refusal = _refusal(message, now=now, facts=facts)
+        body = ""
+        if refusal is None:
+            body = _render(message, templates)
+            if message.kind != OutboundMessage.Kind.MANUAL and sensitive_words_in(body):
+                refusal = Refusal("sensitive", "The text would name something sensitive.")
+        if refusal is not None:
+            _finish(
+                message,
+                token,
+                status=Status.NOT_SENT,
+                reason=refusal.reason,
+                reason_code=refusal.code,
+            )
+            logger.info("sms %s not sent: %s", message.pk, refusal.code)
+            count(refusal.code)
+            continue
+        message.to, message.body, message.segments = _number_for(message), body, gsm.segments(body)
+        ready.append(message)
+    OutboundMessage.objects.bulk_update(ready, ["to", "body", "segments"])
+    client = client or sms.get_sms_client()
+    callback = _status_callback_url()
+    sent: list[str] = []
+    for message in ready:
+        _rate_limit()
+        try:
+            result = client.send(
+                to=message.to,
+                body=message.body,
+                recipient_id=message.service_user.user_id if message.service_user else None,
+                status_callback=callback,
+            )
+        except sms.SMSTemporaryError as error:
+            count(_retry_or_fail(message, token, error))
+        except sms.SMSPermanentError as error:
+            _fail(message, token, error, now=now)
+            count("failed")
+        except sms.SMSOutcomeUnknown:
+            logger.warning("sms %s outcome unknown; the sweep will reconcile it", message.pk)
+            count("unknown")
+        else:
+            if _record_sent(message, token, result, reports=False):
+                sent.append(result.provider_id)
+            count("sent")
+    _apply_early_reports(sent)
+    return counts
 
 
 def _finish(message: OutboundMessage, token: uuid.UUID, **values) -> bool:
@@ -263,8 +428,9 @@ def _finish(message: OutboundMessage, token: uuid.UUID, **values) -> bool:
     return bool(OutboundMessage.objects.filter(pk=message.pk, claim_token=token).update(**values))
 
 
-def _refusal(message: OutboundMessage, *, now: datetime) -> Refusal | None:
-    """Every reason not to send this text at this moment. Checked just before each send."""
+def _refusal(message: OutboundMessage, *, now: datetime, facts: _BatchFacts) -> Refusal | None:
+    """Every reason not to send this text, checked when its batch is claimed (a task's batch
+    is sent within seconds of that)."""
     record = message.service_user
     if message.kind == OutboundMessage.Kind.REMINDER:
         appointment = message.appointment
@@ -276,25 +442,21 @@ def _refusal(message: OutboundMessage, *, now: datetime) -> Refusal | None:
             return Refusal("moved", "The appointment moved.")
         if appointment.starts_at <= now:
             return Refusal("past", "The appointment has started or passed.")
-        slot = {s.name: s for s in schedule.slots_for_kind(appointment.kind)}.get(message.slot)
-        if slot is not None and appointment.starts_at - now < slot.cutoff:
+        cutoff = facts.cutoffs.get((appointment.kind, message.slot))
+        if cutoff is not None and appointment.starts_at - now < cutoff:
             return Refusal("too_late", "Too close to the appointment to be useful.")
         if record.status == ServiceUserRecord.Status.CLOSED:
             return Refusal("record_closed", "The person's record is closed.")
         if record.in_custody:
             return Refusal("in_custody", "The person is marked as in custody or on remand.")
-        if record.user is None or not consent_is_active(
-            subject=record.user, purpose=ConsentPurpose.SMS_REMINDERS, service_id=record.service_id
-        ):
+        if (record.user_id, record.service_id) not in facts.consents:
             return Refusal("no_consent", "No consent to text reminders.")
     number = _number_for(message)
     if not number:
         return Refusal("invalid_number", "No valid UK mobile number.")
-    if number_is_opted_out(number=number):
+    if number in facts.opted_out:
         return Refusal("opted_out", "This number asked us to stop texting it.")
-    if message.kind == OutboundMessage.Kind.REMINDER and number_is_shared(
-        number=number, record=record
-    ):
+    if message.kind == OutboundMessage.Kind.REMINDER and number in facts.shared:
         return Refusal("shared_number", "Another person the service supports has this number.")
     return None
 
@@ -358,73 +520,16 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.SMS_RETRY_MAX_SECONDS))
 
 
-def message_send(
-    *,
-    message_id: int,
-    templates: dict | None = None,
-    client: sms.SMSClient | None = None,
-) -> str:
-    """Send one outbox row at most once. Returns what happened, in one word."""
-    now = timezone.now()
-    token = _claim(message_id, now)
-    if token is None:
-        return "not_claimed"
-    message = OutboundMessage.objects.select_related(
-        "appointment",
-        "service_user__service",
-        "service_user__user",
-    ).get(pk=message_id)
-    if message.appointment is not None and (
-        message.appointment.service_user_id == message.service_user_id
-    ):
-        # The same person: rendering reads the appointment's record and its service, which
-        # the query above has loaded already. Two queries fewer per text (bench/reminders.py).
-        message.appointment.service_user = message.service_user
-    refusal = _refusal(message, now=now)
-    body = ""
-    if refusal is None:
-        body = _render(message, templates if templates is not None else templates_current())
-        if message.kind != OutboundMessage.Kind.MANUAL and sensitive_words_in(body):
-            refusal = Refusal("sensitive", "The text would name something sensitive.")
-    if refusal is not None:
-        _finish(
-            message, token, status=Status.NOT_SENT, reason=refusal.reason, reason_code=refusal.code
-        )
-        logger.info("sms %s not sent: %s", message.pk, refusal.code)
-        return refusal.code
-    to = message.to = _number_for(message)  # _fail reads it (21610 opts the number out)
-    # The exact text and number are stored before the provider is called, so that after a
-    # crash the sweep can ask the provider whether this very message went out.
-    if not _finish(message, token, to=to, body=body, segments=gsm.segments(body)):
-        return "not_claimed"
-    client = client or sms.get_sms_client()
-    _rate_limit()
-    try:
-        result = client.send(
-            to=to,
-            body=body,
-            recipient_id=message.service_user.user_id if message.service_user else None,
-            status_callback=_status_callback_url(),
-        )
-    except sms.SMSTemporaryError as error:
-        return _retry_or_fail(message, token, error)
-    except sms.SMSPermanentError as error:
-        _fail(message, token, error, now=now)
-        return "failed"
-    except sms.SMSOutcomeUnknown:
-        logger.warning("sms %s outcome unknown; the sweep will reconcile it", message.pk)
-        return "unknown"
-    _record_sent(message, token, result)
-    return "sent"
-
-
 def _status_callback_url() -> str | None:
     if settings.SMS_BACKEND != "twilio":
         return None
     return f"{settings.PUBLIC_BASE_URL}/notifications/twilio/status/"
 
 
-def _record_sent(message: OutboundMessage, token: uuid.UUID | None, result: sms.SMSResult) -> None:
+def _record_sent(
+    message: OutboundMessage, token: uuid.UUID | None, result: sms.SMSResult, *, reports=True
+) -> bool:
+    """Record a send the provider accepted (or the sweep found), only while the claim holds."""
     values = {
         "status": Status.SENT,
         "provider": result.provider,
@@ -436,20 +541,28 @@ def _record_sent(message: OutboundMessage, token: uuid.UUID | None, result: sms.
     }
     rows = OutboundMessage.objects.filter(pk=message.pk)
     rows = rows.filter(claim_token=token) if token else rows.filter(status=Status.SENDING)
-    if rows.update(**values, updated_at=timezone.now()):
-        # A delivery report that arrived before we knew the id counts now.
-        for report in DeliveryReport.objects.filter(provider_sid=result.provider_id):
-            delivery_status_record(
-                provider_sid=report.provider_sid,
-                provider_status=report.status,
-                error_code=report.error_code,
-                keep=False,
-            )
+    recorded = bool(rows.update(**values, updated_at=timezone.now()))
+    if recorded and reports:
+        _apply_early_reports([result.provider_id])
     logger.info("sms %s sent via %s: %s", message.pk, result.provider, result.provider_id)
+    return recorded
+
+
+def _apply_early_reports(provider_ids: list[str]) -> None:
+    """Delivery reports that arrived before we had stored the message's id count now."""
+    if not provider_ids:
+        return
+    for report in DeliveryReport.objects.filter(provider_sid__in=provider_ids):
+        delivery_status_record(
+            provider_sid=report.provider_sid,
+            provider_status=report.status,
+            error_code=report.error_code,
+            keep=False,
+        )
 
 
 def _retry_or_fail(message: OutboundMessage, token: uuid.UUID, error: sms.SMSError) -> str:
-    attempts = OutboundMessage.objects.values_list("attempts", flat=True).get(pk=message.pk)
+    attempts = message.attempts  # read after the claim counted this attempt
     if attempts >= settings.SMS_MAX_ATTEMPTS:
         _fail(message, token, error, now=timezone.now())
         return "failed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Exists, OuterRef, QuerySet
 
 from . import permissions
@@ -62,6 +64,16 @@ def consent_is_active(*, subject: User, purpose: str, service_id: int | None = N
     if service_id is not None:
         consents = consents.filter(service_id=service_id)
     return consents.exists()
+
+
+def consents_active_for(*, subject_ids: Iterable[int], purpose: str) -> set[tuple[int, int]]:
+    """(subject id, service id) of every active consent to ``purpose`` among these people:
+    the rule of ``consent_is_active``, for a batch (the SMS sender checks 50 at once)."""
+    return set(
+        Consent.objects.filter(
+            subject_id__in=list(subject_ids), purpose=purpose, withdrawn_at__isnull=True
+        ).values_list("subject_id", "service_id")
+    )
 
 
 def consent_wording_current(*, purpose: str) -> ConsentWording | None:

@@ -375,3 +375,31 @@ def test_an_undelivered_reminder_alerts_the_service_once(service):
                 provider_sid=due.provider_sid, provider_status="undelivered", error_code="30003"
             )
     assert Alert.objects.filter(kind=Alert.Kind.SMS_FAILED, appointment=appt).count() == 1
+
+
+def test_planning_in_bulk_makes_the_same_rows_as_one_by_one_and_is_safe_to_repeat(service):
+    record = person(service)
+    starts = [timezone.now() + dt.timedelta(days=days, hours=3) for days in (1, 4, 9)]
+    one_by_one = [appointment(record, starts_at=moment) for moment in starts]
+    in_bulk = [appointment(record, starts_at=moment) for moment in starts]
+    now = timezone.now()
+    for appt in one_by_one:
+        services.reminders_sync(appointment_id=appt.pk, now=now)
+    assert services.reminders_plan_many(appointment_ids=[a.pk for a in in_bulk], now=now) > 0
+    services.reminders_plan_many(appointment_ids=[a.pk for a in in_bulk], now=now)
+
+    def shape(appt):
+        fields = ("slot", "send_at", "status", "reason", "reason_code", "appointment_starts_at")
+        return sorted(appt.reminders.values_list(*fields))
+
+    for single, bulk in zip(one_by_one, in_bulk, strict=True):
+        assert shape(single) == shape(bulk)
+        assert bulk.reminders.count() == 3
+    row = in_bulk[2].reminders.get(slot="3d")
+    assert (row.kind, row.service_id, row.service_user_id, row.attempts, row.body) == (
+        "reminder",
+        service.pk,
+        record.pk,
+        0,
+        "",
+    )
