@@ -230,29 +230,51 @@ _PLAN_DEFAULTS = {
 _DATETIMES = {"appointment_starts_at", "send_at", "created_at", "updated_at"}
 
 
-def _insert_ignoring_existing(
-    rows: list[dict], *, now: datetime, per_statement: int = 500
-) -> None:
+def _insert_ignoring_existing(rows: list[dict], *, now: datetime) -> None:
+    """Insert plain rows, skipping any that break a unique constraint (already planned).
+    PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING (the fastest way in; COPY itself cannot skip conflicts). SQLite: multi-row
+    INSERT ... ON CONFLICT DO NOTHING statements."""
     if not rows:
         return
     columns = [*rows[0], *_PLAN_DEFAULTS, "created_at", "updated_at"]
-    table = connection.ops.quote_name(OutboundMessage._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    quote = connection.ops.quote_name
+    table = quote(OutboundMessage._meta.db_table)
+    names = ", ".join(quote(column) for column in columns)
     adapt = connection.ops.adapt_datetimefield_value
     stamp = adapt(now)
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor, transaction.atomic():
-        for start in range(0, len(rows), per_statement):
-            batch = rows[start : start + per_statement]
-            params: list = []
-            for row in batch:
-                params.extend(adapt(v) if k in _DATETIMES else v for k, v in row.items())
-                params.extend(_PLAN_DEFAULTS.values())
-                params.extend((stamp, stamp))
+    values = [
+        [
+            *(adapt(v) if k in _DATETIMES else v for k, v in row.items()),
+            *_PLAN_DEFAULTS.values(),
+            stamp,
+            stamp,
+        ]
+        for row in rows
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor
+            raw.execute(
+                f"CREATE TEMPORARY TABLE planned_reminders ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            with raw.copy(f"COPY planned_reminders ({names}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            raw.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM planned_reminders "  # noqa: S608
+                "ON CONFLICT DO NOTHING"
+            )
+            raw.execute("DROP TABLE planned_reminders")  # now, not at the outer commit
+            return
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(values), 500):
+            batch = values[start : start + 500]
             cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} "  # noqa: S608
                 "ON CONFLICT DO NOTHING",
-                params,
+                [value for row in batch for value in row],
             )
 
 
@@ -397,7 +419,23 @@ def messages_send(
     client = client or sms.get_sms_client()
     callback = _status_callback_url()
     sent: list[str] = []
-    for message in ready:
+    # Stop starting sends while the sweep still sees this claim as fresh, with room for the
+    # last call to time out: after that it may reconcile and re-queue these rows, and a send
+    # from here as well would be a duplicate. Rows not reached go back to be sent later.
+    deadline = time.monotonic() + max(
+        1.0, settings.SMS_CLAIM_STALE_SECONDS - settings.TWILIO_HTTP_TIMEOUT_SECONDS - 5
+    )
+    for position, message in enumerate(ready):
+        if time.monotonic() > deadline:
+            left = [m.pk for m in ready[position:]]
+            OutboundMessage.objects.filter(pk__in=left, claim_token=token).update(
+                status=Status.SCHEDULED,
+                claim_token=None,
+                attempts=F("attempts") - 1,  # not tried
+                updated_at=timezone.now(),
+            )
+            count("put_back", len(left))
+            break
         _rate_limit()
         try:
             result = client.send(

@@ -403,3 +403,39 @@ def test_planning_in_bulk_makes_the_same_rows_as_one_by_one_and_is_safe_to_repea
         0,
         "",
     )
+
+
+class SlowPhoneNetwork(MemorySMSClient):
+    """The edge of the machine, slowed down: each send takes 0.4 s."""
+
+    def send(self, **kwargs):
+        import time
+
+        time.sleep(0.4)
+        return super().send(**kwargs)
+
+
+def test_a_slow_batch_puts_back_what_it_cannot_send_while_its_claim_is_fresh(service, settings):
+    settings.SMS_CLAIM_STALE_SECONDS = 0  # leaves the one-second minimum to send in
+    settings.TWILIO_HTTP_TIMEOUT_SECONDS = 1
+    record = person(service)
+    appts = [
+        appointment(record, starts_at=timezone.now() + dt.timedelta(days=4, hours=h))
+        for h in range(5)
+    ]
+    for appt in appts:
+        services.reminders_sync(appointment_id=appt.pk)
+    due = [rows(appt)["3d"] for appt in appts]
+    ids = [row.pk for row in due]
+    OutboundMessage.objects.filter(pk__in=ids).update(send_at=timezone.now())
+    first = services.messages_send(message_ids=ids, client=SlowPhoneNetwork())
+    assert first["sent"] < 5 and first["put_back"] == 5 - first["sent"]
+    put_back = OutboundMessage.objects.filter(pk__in=ids, status=Status.SCHEDULED)
+    assert put_back.count() == first["put_back"]
+    assert set(put_back.values_list("attempts", flat=True)) == {0}  # not counted as tried
+    while OutboundMessage.objects.filter(pk__in=ids, status=Status.SCHEDULED).exists():
+        services.messages_send(message_ids=ids, client=SlowPhoneNetwork())
+    assert sorted(m.body for m in MemorySMSClient.outbox) == sorted(
+        OutboundMessage.objects.filter(pk__in=ids).values_list("body", flat=True)
+    )
+    assert len(MemorySMSClient.outbox) == 5
