@@ -51,17 +51,15 @@ import gc
 import json
 import os
 import random
-import re
 import resource
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from throwaway import ThrowawayDatabase
 
 from peer_support.matching import (
     DEFAULT_TOP_K,
@@ -218,7 +216,6 @@ def summary(result: BatchResult) -> dict:
 # --- With the database ------------------------------------------------------------------------
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCH_DATABASE_NAME = re.compile(r"^bench_[a-z0-9_]{1,50}$")
 # The in-memory generator's parts of the day, in the portal's words.
 DAY_PART = {"am": "morning", "pm": "afternoon", "eve": "evening"}
 BATCH = 1_000
@@ -226,58 +223,6 @@ BATCH = 1_000
 
 def _slots(slots) -> list[list[str]]:
     return [[day, DAY_PART[part]] for day, part in sorted(slots)]
-
-
-class ThrowawayDatabase:
-    """A database made for one run and removed after it: a SQLite file in a temporary folder,
-    or ``bench_matching_<pid>`` on a PostgreSQL server (created and dropped here, by name;
-    a name not starting with ``bench_`` is refused so nothing real can be dropped)."""
-
-    def __init__(self, server_url: str | None) -> None:
-        self.folder = ""
-        self.name = ""
-        if server_url is None:
-            self.folder = tempfile.mkdtemp(prefix="bench_matching_")
-            self.url = f"sqlite:///{self.folder}/bench.sqlite3"
-            self.label = "SQLite (temporary file)"
-            return
-        parts = urlsplit(server_url)
-        if parts.scheme not in ("postgres", "postgresql"):
-            raise SystemExit("--database-url must be a postgres:// URL")
-        self.name = parts.path.strip("/") or f"bench_matching_{os.getpid()}"
-        if not BENCH_DATABASE_NAME.match(self.name):
-            raise SystemExit(
-                f"Refusing database {self.name!r}: the bench creates and drops its own "
-                "database, whose name must start with bench_ (leave it out for "
-                "bench_matching_<pid>)."
-            )
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-        self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-        self.label = f"PostgreSQL database {self.name} on {parts.hostname}:{parts.port or 5432}"
-
-    def create(self) -> None:
-        if not self.name:
-            return
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-
-    def drop(self) -> None:
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
-        if not self.name:
-            return
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(self.name)
-                )
-            )
 
 
 def _configure_django(database_url: str) -> None:
@@ -512,7 +457,9 @@ def _vm_hwm_mb() -> float | None:
 
 
 def run_database(args: argparse.Namespace, n_ref: int, n_sup: int) -> None:
-    database = ThrowawayDatabase(args.database_url)
+    database = ThrowawayDatabase(
+        args.database_url, prefix="bench_matching", option="--database-url"
+    )
     database.create()
     try:
         _configure_django(database.url)

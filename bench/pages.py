@@ -52,16 +52,14 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from throwaway import clean_environment
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 GUNICORN_WORKERS = 2
 HEALTH_TIMEOUT_S = 60.0
 WARM_UP_S = 1.0
 REQUEST_TIMEOUT_S = 30.0
-# Settings read from the environment (portal/settings/base.py): cleared from the caller's
-# environment so a developer's shell cannot change what is being measured.
-CLEARED_ENV_PREFIXES = ("DJANGO_", "TWILIO_")
-CLEARED_ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "SMS_BACKEND", "Q_WORKERS")
 # What collectstatic writes that is not a file whitenoise would serve as such.
 SKIPPED_STATIC_SUFFIXES = (".gz", ".br")
 STATIC_MANIFEST = "staticfiles.json"
@@ -147,11 +145,7 @@ def redact(url: str) -> str:
 def base_environment(
     *, database_url: str, static_root: Path, media_root: Path, redis_url: str | None
 ) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(CLEARED_ENV_PREFIXES) and name not in CLEARED_ENV_NAMES
-    }
+    env = clean_environment()
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "portal.settings",

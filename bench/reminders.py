@@ -59,8 +59,10 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from throwaway import ThrowawayDatabase, clean_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOUBLE_SCRIPT = REPO_ROOT / "tests" / "notifications" / "twilio_double.py"
@@ -75,15 +77,10 @@ PLACE_LABEL = "Riverside Centre"
 FIRST_DAY_AHEAD = 5  # later than the furthest slot (3 days), so every slot is planned
 KEPT_SLOT = "1d"  # the one reminder per appointment that is sent
 BATCH = 1_000
-BENCH_DATABASE_NAME = re.compile(r"^bench_[a-z0-9_]{1,50}$")
 REDIS_DB = 13
 # Runs of digits long enough to be a phone number, masked in anything echoed from a log.
 DIGITS = re.compile(r"\+?\d[\d ]{7,}\d")
 
-# Settings read from the environment (portal/settings/base.py, tests/conftest.py): cleared
-# from the caller's environment so a developer's shell cannot change what is measured.
-CLEARED_ENV_PREFIXES = ("DJANGO_", "TWILIO_", "SMS_")
-CLEARED_ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "Q_WORKERS")
 
 CLUSTER_READY_TIMEOUT_S = 60.0
 POLL_S = 1.0
@@ -98,53 +95,6 @@ LABELS = {"sqlite": "SQLite + ORM broker", "postgres": "PostgreSQL + Redis"}
 
 
 # --- Throw-away database, Redis, processes --------------------------------------------------
-
-
-class ThrowawayDatabase:
-    """A SQLite file in a temporary folder, or ``bench_reminders_<pid>`` on a PostgreSQL
-    server, created and dropped here by name (only names starting with ``bench_``)."""
-
-    def __init__(self, kind: str, folder: Path, postgres_url: str) -> None:
-        self.kind = kind
-        self.name = ""
-        if kind == "sqlite":
-            self.url = f"sqlite:///{folder}/bench.sqlite3"
-            self.label = "SQLite (temporary file)"
-            return
-        parts = urlsplit(postgres_url)
-        if parts.scheme not in ("postgres", "postgresql"):
-            raise SystemExit("--postgres-url must be a postgres:// URL")
-        self.name = parts.path.strip("/") or f"bench_reminders_{os.getpid()}"
-        if not BENCH_DATABASE_NAME.match(self.name):
-            raise SystemExit(
-                f"Refusing database {self.name!r}: the bench creates and drops its own "
-                "database, whose name must start with bench_."
-            )
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-        self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-        self.label = f"PostgreSQL database {self.name} on {parts.hostname}:{parts.port or 5432}"
-
-    def create(self) -> None:
-        if not self.name:
-            return
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-
-    def drop(self) -> None:
-        if not self.name:
-            return  # the SQLite file goes with the temporary folder
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(self.name)
-                )
-            )
 
 
 def redis_url_checked(url: str) -> str:
@@ -169,11 +119,7 @@ def portal_environment(
     *, database_url: str, redis_url: str | None, double_url: str, workers: int, folder: Path
 ) -> dict[str, str]:
     """The environment of every Django process here: the child itself, migrate, qcluster."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(CLEARED_ENV_PREFIXES) and name not in CLEARED_ENV_NAMES
-    }
+    env = clean_environment()
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -549,7 +495,11 @@ def run_phase(args: argparse.Namespace) -> dict:
     """One database, in this process (the parent starts one process per database)."""
     kind = args.phase
     folder = Path(tempfile.mkdtemp(prefix=f"bench_reminders_{kind}_"))
-    database = ThrowawayDatabase(kind, folder, args.postgres_url)
+    database = ThrowawayDatabase(
+        args.postgres_url if kind == "postgres" else None,
+        prefix="bench_reminders",
+        option="--postgres-url",
+    )
     redis_url = redis_url_checked(args.redis_url) if kind == "postgres" else None
     send_count = args.appointments
     if kind == "sqlite" and args.sqlite_appointments:
