@@ -230,6 +230,9 @@ def race(threads: int, work: Callable[[], object]) -> list[object]:
     return results
 
 
+# Transactional tests flush the database, migration data included: in the parallel run they
+# would share a worker (and the file's place in the queue) with tests that need that data.
+@pytest.mark.serial
 @ONLY_ON_POSTGRESQL
 @pytest.mark.django_db(transaction=True)
 def test_twenty_senders_racing_for_one_row_send_it_once(service, twilio_double):
@@ -242,6 +245,7 @@ def test_twenty_senders_racing_for_one_row_send_it_once(service, twilio_double):
     assert twilio_double.count_by_body() == {row.body: 1}
 
 
+@pytest.mark.serial
 @ONLY_ON_POSTGRESQL
 @pytest.mark.django_db(transaction=True)
 def test_twenty_batches_of_the_same_fifty_rows_send_each_row_once(service, twilio_double):
