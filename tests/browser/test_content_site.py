@@ -119,8 +119,8 @@ def test_guidance_works_without_javascript(browser, live_server, seeded_site):
         page.goto(live_server.url + "/find-your-local-service/")
         page.get_by_label("Town or postcode").fill("Dalebridge")
         page.get_by_role("button", name="Find services").click()
-        assert page.get_by_role(
-            "link", name="Northmoor Liaison and Diversion Service"
-        ).is_visible()
+        # wait_for, not is_visible(): without JavaScript the click is a page load, and
+        # is_visible() does not wait for it (a CI run failed that way).
+        page.get_by_role("link", name="Northmoor Liaison and Diversion Service").wait_for()
     finally:
         context.close()
