@@ -65,42 +65,65 @@ logger = logging.getLogger(__name__)
 
 Status = OutboundMessage.Status
 SEND_TASK = "notifications.tasks.messages_send"
+RECORD_SENT_EVERY = 10  # accepted sends written down per UPDATE (see messages_send)
 
 
 # --- Planning ---------------------------------------------------------------------------------
 
 
-def _plan_values(
-    appointment: Appointment, *, now: datetime, slots: list[schedule.Slot] | None = None
-) -> list[dict]:
-    """The outbox rows this appointment should have at its current time, as field values:
-    planned, or skipped with the reason."""
-    planned = schedule.plan(
-        starts_at=appointment.starts_at,
-        now=now,
-        slots=slots if slots is not None else schedule.slots_for_kind(appointment.kind),
-        quiet_start=settings.SMS_QUIET_HOURS[0],
-        quiet_end=settings.SMS_QUIET_HOURS[1],
-    )
-    return [
-        {
-            "kind": OutboundMessage.Kind.REMINDER,
-            "service_id": appointment.service_user.service_id,
-            "service_user_id": appointment.service_user_id,
-            "appointment_id": appointment.pk,
-            "slot": item.slot,
-            "appointment_starts_at": appointment.starts_at,
-            "send_at": item.send_at or now,
-            "status": Status.SCHEDULED if item.send_at else Status.NOT_SENT,
-            "reason": item.skip_reason[:200],
-            "reason_code": "" if item.send_at else "skipped",
-        }
-        for item in planned
-    ]
+class _Planner:
+    """The outbox rows appointments should have, as seen at one moment ``now``: planned, or
+    skipped with the reason, as field values. Appointments of the same kind at the same time
+    get the same send times (clinics book on the hour and the half hour), so each time is
+    planned once per planner."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._slots: dict[str, list[schedule.Slot]] = {}
+        self._plans: dict[tuple[str, datetime], list[schedule.Planned]] = {}
+
+    def _plan(self, kind: str, starts_at: datetime) -> list[schedule.Planned]:
+        planned = self._plans.get((kind, starts_at))
+        if planned is None:
+            if kind not in self._slots:
+                self._slots[kind] = schedule.slots_for_kind(kind)
+            planned = self._plans[(kind, starts_at)] = schedule.plan(
+                starts_at=starts_at,
+                now=self.now,
+                slots=self._slots[kind],
+                quiet_start=settings.SMS_QUIET_HOURS[0],
+                quiet_end=settings.SMS_QUIET_HOURS[1],
+            )
+        return planned
+
+    def values(
+        self,
+        *,
+        appointment_id: int,
+        kind: str,
+        starts_at: datetime,
+        service_id: int,
+        service_user_id: int,
+    ) -> list[dict]:
+        return [
+            {
+                "kind": OutboundMessage.Kind.REMINDER,
+                "service_id": service_id,
+                "service_user_id": service_user_id,
+                "appointment_id": appointment_id,
+                "slot": item.slot,
+                "appointment_starts_at": starts_at,
+                "send_at": item.send_at or self.now,
+                "status": Status.SCHEDULED if item.send_at else Status.NOT_SENT,
+                "reason": item.skip_reason[:200],
+                "reason_code": "" if item.send_at else "skipped",
+            }
+            for item in self._plan(kind, starts_at)
+        ]
 
 
-def _remindable(appointment: Appointment) -> bool:
-    return appointment.status == Appointment.Status.SCHEDULED and not appointment.outcome
+def _remindable(status: str, outcome: str) -> bool:
+    return status == Appointment.Status.SCHEDULED and not outcome
 
 
 def reminders_withdraw(*, appointment_id: int, reason: str, except_time=None) -> int:
@@ -131,7 +154,7 @@ def reminders_sync(*, appointment_id: int, now: datetime | None = None) -> list[
     )
     if appointment is None:
         return []
-    if not _remindable(appointment):
+    if not _remindable(appointment.status, appointment.outcome):
         why = (
             "An outcome was recorded." if appointment.outcome else "The appointment was cancelled."
         )
@@ -152,7 +175,14 @@ def reminders_sync(*, appointment_id: int, now: datetime | None = None) -> list[
     }
     rows = []
     wanted = set()
-    for values in _plan_values(appointment, now=now):
+    planner = _Planner(now)
+    for values in planner.values(
+        appointment_id=appointment.pk,
+        kind=appointment.kind,
+        starts_at=appointment.starts_at,
+        service_id=appointment.service_user.service_id,
+        service_user_id=appointment.service_user_id,
+    ):
         row = OutboundMessage(**values)
         wanted.add(row.slot)
         current = existing.get(row.slot)
@@ -181,33 +211,42 @@ def reminders_sync(*, appointment_id: int, now: datetime | None = None) -> list[
 
 def reminders_plan_many(*, appointment_ids: Iterable[int], now: datetime | None = None) -> int:
     """Plan reminders for many new appointments at once (imports, the demo, the benchmark):
-    the same rows as ``reminders_sync`` (``_plan_values``), inserted with plain multi-row
-    INSERT ... ON CONFLICT DO NOTHING statements, because building 300,000 model instances for
-    ``bulk_create`` costs most of the time. Rows that exist already are left alone. Returns how
-    many rows were planned (including any that existed)."""
+    the same rows as ``reminders_sync`` (``_Planner``), read as plain values and inserted
+    with INSERT ... ON CONFLICT DO NOTHING, because building 100,000 appointments and
+    300,000 outbox rows as model instances costs most of the time. Rows that exist already
+    are left alone. Returns how many rows were planned (including any that existed)."""
     now = now or timezone.now()
     ids = list(appointment_ids)
-    slots_by_kind: dict[str, list[schedule.Slot]] = {}
+    planner = _Planner(now)
     planned = 0
     for start in range(0, len(ids), 5000):
-        chunk = (
-            Appointment.objects.filter(pk__in=ids[start : start + 5000])
-            .select_related("service_user")
-            .only("pk", "kind", "starts_at", "status", "outcome", "service_user__service_id")
+        chunk = Appointment.objects.filter(pk__in=ids[start : start + 5000]).values_list(
+            "pk",
+            "kind",
+            "starts_at",
+            "status",
+            "outcome",
+            "service_user_id",
+            "service_user__service_id",
         )
         rows = []
-        for appointment in chunk:
-            if not _remindable(appointment):
-                continue
-            if appointment.kind not in slots_by_kind:
-                slots_by_kind[appointment.kind] = schedule.slots_for_kind(appointment.kind)
-            rows.extend(_plan_values(appointment, now=now, slots=slots_by_kind[appointment.kind]))
+        for pk, kind, starts_at, status, outcome, service_user_id, service_id in chunk:
+            if _remindable(status, outcome):
+                rows.extend(
+                    planner.values(
+                        appointment_id=pk,
+                        kind=kind,
+                        starts_at=starts_at,
+                        service_id=service_id,
+                        service_user_id=service_user_id,
+                    )
+                )
         _insert_ignoring_existing(rows, now=now)
         planned += len(rows)
     return planned
 
 
-# Every column a planned reminder row needs, with the value of those _plan_values leaves out.
+# Every column a planned reminder row needs, with the value of those _Planner leaves out.
 _PLAN_DEFAULTS = {
     "inbound_id": None,
     "purpose": "",
@@ -232,50 +271,65 @@ _DATETIMES = {"appointment_starts_at", "send_at", "created_at", "updated_at"}
 
 def _insert_ignoring_existing(rows: list[dict], *, now: datetime) -> None:
     """Insert plain rows, skipping any that break a unique constraint (already planned).
-    PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO
-    NOTHING (the fastest way in; COPY itself cannot skip conflicts). SQLite: multi-row
-    INSERT ... ON CONFLICT DO NOTHING statements."""
+
+    PostgreSQL: COPY straight into the table, the fastest way in. COPY cannot skip a
+    conflict, so if any row exists already (planned before, or meanwhile by another process)
+    it is undone and the rows go through a temporary table and one INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING instead. SQLite: one INSERT ... ON CONFLICT DO NOTHING run for every
+    row (``executemany``)."""
     if not rows:
         return
     columns = [*rows[0], *_PLAN_DEFAULTS, "created_at", "updated_at"]
     quote = connection.ops.quote_name
     table = quote(OutboundMessage._meta.db_table)
     names = ", ".join(quote(column) for column in columns)
-    adapt = connection.ops.adapt_datetimefield_value
-    stamp = adapt(now)
+    adapted: dict[datetime, object] = {}  # the same few send times recur across rows
+
+    def adapt(value: datetime) -> object:
+        if value not in adapted:
+            adapted[value] = connection.ops.adapt_datetimefield_value(value)
+        return adapted[value]
+
+    defaults = [*_PLAN_DEFAULTS.values(), adapt(now), adapt(now)]
     values = [
-        [
-            *(adapt(v) if k in _DATETIMES else v for k, v in row.items()),
-            *_PLAN_DEFAULTS.values(),
-            stamp,
-            stamp,
-        ]
-        for row in rows
+        [*(adapt(v) if k in _DATETIMES else v for k, v in row.items()), *defaults] for row in rows
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor
-            raw.execute(
+    if connection.vendor != "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
+                "ON CONFLICT DO NOTHING",
+                values,
+            )
+        return
+
+    def copy_into(target: str) -> None:
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy,
+        ):
+            for row in values:
+                copy.write_row(row)
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                copy_into(table)
+            return
+        except IntegrityError:
+            pass  # some exist: skip those, below
+        with connection.cursor() as cursor:
+            cursor.execute(
                 f"CREATE TEMPORARY TABLE planned_reminders ON COMMIT DROP AS "  # noqa: S608
                 f"SELECT {names} FROM {table} WITH NO DATA"
             )
-            with raw.copy(f"COPY planned_reminders ({names}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-            raw.execute(
+            copy_into("planned_reminders")
+            cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM planned_reminders "  # noqa: S608
                 "ON CONFLICT DO NOTHING"
             )
-            raw.execute("DROP TABLE planned_reminders")  # now, not at the outer commit
-            return
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for start in range(0, len(values), 500):
-            batch = values[start : start + 500]
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} "  # noqa: S608
-                "ON CONFLICT DO NOTHING",
-                [value for row in batch for value in row],
-            )
+            cursor.execute("DROP TABLE planned_reminders")  # now, not at the outer commit
 
 
 # --- Dispatch ---------------------------------------------------------------------------------
@@ -322,8 +376,8 @@ class _BatchFacts:
     cutoffs: dict[tuple[str, str], timedelta]
 
     @classmethod
-    def load(cls, messages: list[OutboundMessage]) -> _BatchFacts:
-        numbers = {_number_for(m) for m in messages} - {""}
+    def load(cls, messages: list[OutboundMessage], numbers: set[str]) -> _BatchFacts:
+        numbers = numbers - {""}
         subjects = {m.service_user.user_id for m in messages if m.service_user}
         kinds = {m.appointment.kind for m in messages if m.appointment}
         return cls(
@@ -357,7 +411,8 @@ def messages_send(
        at this moment; refused rows are recorded with the reason.
     3. Store the exact text and number of every row about to go, before any provider call, so
        that after a crash the sweep can ask the provider whether each one went out.
-    4. Send one by one under the rate limit, recording each outcome as it comes.
+    4. Send one by one under the rate limit. Failures are recorded as they come, accepted
+       sends in groups of ``RECORD_SENT_EVERY``.
     """
     ids = list(message_ids)
     now = timezone.now()
@@ -381,7 +436,8 @@ def messages_send(
     if not claimed:
         return counts
     messages = list(
-        OutboundMessage.objects.filter(claim_token=token)
+        # By id as well as token: the ids find the rows by primary key (no index on the token).
+        OutboundMessage.objects.filter(pk__in=ids, claim_token=token)
         .select_related("appointment", "service_user__service", "service_user__user")
         .order_by("send_at", "pk")
     )
@@ -392,11 +448,13 @@ def messages_send(
             # The same person: rendering reads the appointment's record and its service,
             # which the query above has loaded already.
             message.appointment.service_user = message.service_user
-    facts = _BatchFacts.load(messages)
+    # Each row's number, worked out once (checking a number with phonenumbers is slow).
+    numbers = {message.pk: _number_for(message) for message in messages}
+    facts = _BatchFacts.load(messages, set(numbers.values()))
     templates = templates_current()
     ready = []
     for message in messages:
-        refusal = _refusal(message, now=now, facts=facts)
+        refusal = _refusal(message, number=numbers[message.pk], now=now, facts=facts)
         body = ""
         if refusal is None:
             body = _render(message, templates)
@@ -413,9 +471,11 @@ def messages_send(
             logger.info("sms %s not sent: %s", message.pk, refusal.code)
             count(refusal.code)
             continue
-        message.to, message.body, message.segments = _number_for(message), body, gsm.segments(body)
+        message.to, message.body, message.segments = numbers[message.pk], body, gsm.segments(body)
         ready.append(message)
-    OutboundMessage.objects.bulk_update(ready, ["to", "body", "segments"])
+    _update_claimed(
+        token, {m.pk: {"to": m.to, "body": m.body, "segments": m.segments} for m in ready}
+    )
     client = client or sms.get_sms_client()
     callback = _status_callback_url()
     sent: list[str] = []
@@ -425,37 +485,60 @@ def messages_send(
     deadline = time.monotonic() + max(
         1.0, settings.SMS_CLAIM_STALE_SECONDS - settings.TWILIO_HTTP_TIMEOUT_SECONDS - 5
     )
-    for position, message in enumerate(ready):
-        if time.monotonic() > deadline:
-            left = [m.pk for m in ready[position:]]
-            OutboundMessage.objects.filter(pk__in=left, claim_token=token).update(
-                status=Status.SCHEDULED,
-                claim_token=None,
-                attempts=F("attempts") - 1,  # not tried
-                updated_at=timezone.now(),
-            )
-            count("put_back", len(left))
-            break
-        _rate_limit()
-        try:
-            result = client.send(
-                to=message.to,
-                body=message.body,
-                recipient_id=message.service_user.user_id if message.service_user else None,
-                status_callback=callback,
-            )
-        except sms.SMSTemporaryError as error:
-            count(_retry_or_fail(message, token, error))
-        except sms.SMSPermanentError as error:
-            _fail(message, token, error, now=now)
-            count("failed")
-        except sms.SMSOutcomeUnknown:
-            logger.warning("sms %s outcome unknown; the sweep will reconcile it", message.pk)
-            count("unknown")
-        else:
-            if _record_sent(message, token, result, reports=False):
-                sent.append(result.provider_id)
-            count("sent")
+    # Accepted sends are written down in groups (one UPDATE each), not one by one. A sender
+    # that dies before writing some down leaves them ``sending``: the sweep finds them at the
+    # provider, so nothing is sent twice; the group size bounds how many it has to look up.
+    accepted: dict[int, dict] = {}
+
+    def write_down() -> None:
+        if accepted:
+            _update_claimed(token, accepted, status=Status.SENT, reason="", reason_code="")
+            sent.extend(values["provider_sid"] for values in accepted.values())
+            accepted.clear()
+
+    try:
+        for position, message in enumerate(ready):
+            if time.monotonic() > deadline:
+                left = [m.pk for m in ready[position:]]
+                OutboundMessage.objects.filter(pk__in=left, claim_token=token).update(
+                    status=Status.SCHEDULED,
+                    claim_token=None,
+                    attempts=F("attempts") - 1,  # not tried
+                    updated_at=timezone.now(),
+                )
+                count("put_back", len(left))
+                break
+            _rate_limit()
+            try:
+                result = client.send(
+                    to=message.to,
+                    body=message.body,
+                    recipient_id=message.service_user.user_id if message.service_user else None,
+                    status_callback=callback,
+                )
+            except sms.SMSTemporaryError as error:
+                count(_retry_or_fail(message, token, error))
+            except sms.SMSPermanentError as error:
+                _fail(message, token, error, now=now)
+                count("failed")
+            except sms.SMSOutcomeUnknown:
+                logger.warning("sms %s outcome unknown; the sweep will reconcile it", message.pk)
+                count("unknown")
+            else:
+                accepted[message.pk] = {
+                    "provider": result.provider,
+                    "provider_sid": result.provider_id,
+                    "delivery_status": result.status or "",
+                    "sent_at": timezone.now(),
+                }
+                logger.info(
+                    "sms %s sent via %s: %s", message.pk, result.provider, result.provider_id
+                )
+                count("sent")
+                if len(accepted) >= RECORD_SENT_EVERY:
+                    write_down()
+    finally:
+        write_down()
     _apply_early_reports(sent)
     return counts
 
@@ -466,7 +549,46 @@ def _finish(message: OutboundMessage, token: uuid.UUID, **values) -> bool:
     return bool(OutboundMessage.objects.filter(pk=message.pk, claim_token=token).update(**values))
 
 
-def _refusal(message: OutboundMessage, *, now: datetime, facts: _BatchFacts) -> Refusal | None:
+def _update_claimed(token: uuid.UUID, each: dict[int, dict], **same) -> int:
+    """One UPDATE for rows of this claim (a row another sender or the sweep has taken is left
+    alone): ``each`` maps a row's id to values of its own, ``same`` holds values for all of
+    them. Django's ``bulk_update`` would build an expression object for every row and field,
+    which costs more than the provider calls; this is the same CASE statement, written once.
+    Returns how many rows were updated."""
+    if not each:
+        return 0
+    meta = OutboundMessage._meta
+    quote = connection.ops.quote_name
+
+    def prepared(name: str, value) -> object:
+        return meta.get_field(name).get_db_prep_save(value, connection)
+
+    ids = list(each)
+    assignments, params = [], []
+    for name in next(iter(each.values())):
+        cases = " ".join(["WHEN %s THEN %s"] * len(ids))
+        assignments.append(
+            f"{quote(meta.get_field(name).column)} = CASE {quote('id')} {cases} END"
+        )
+        for pk in ids:
+            params += [pk, prepared(name, each[pk][name])]
+    for name, value in {**same, "updated_at": timezone.now()}.items():
+        assignments.append(f"{quote(meta.get_field(name).column)} = %s")
+        params.append(prepared(name, value))
+    params += [*ids, prepared("claim_token", token)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+            f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(ids))}) "
+            f"AND {quote('claim_token')} = %s",
+            params,
+        )
+        return cursor.rowcount
+
+
+def _refusal(
+    message: OutboundMessage, *, number: str, now: datetime, facts: _BatchFacts
+) -> Refusal | None:
     """Every reason not to send this text, checked when its batch is claimed (a task's batch
     is sent within seconds of that)."""
     record = message.service_user
@@ -489,7 +611,6 @@ def _refusal(message: OutboundMessage, *, now: datetime, facts: _BatchFacts) -> 
             return Refusal("in_custody", "The person is marked as in custody or on remand.")
         if (record.user_id, record.service_id) not in facts.consents:
             return Refusal("no_consent", "No consent to text reminders.")
-    number = _number_for(message)
     if not number:
         return Refusal("invalid_number", "No valid UK mobile number.")
     if number in facts.opted_out:
@@ -564,9 +685,7 @@ def _status_callback_url() -> str | None:
     return f"{settings.PUBLIC_BASE_URL}/notifications/twilio/status/"
 
 
-def _record_sent(
-    message: OutboundMessage, token: uuid.UUID | None, result: sms.SMSResult, *, reports=True
-) -> bool:
+def _record_sent(message: OutboundMessage, token: uuid.UUID | None, result: sms.SMSResult) -> bool:
     """Record a send the provider accepted (or the sweep found), only while the claim holds."""
     values = {
         "status": Status.SENT,
@@ -580,7 +699,7 @@ def _record_sent(
     rows = OutboundMessage.objects.filter(pk=message.pk)
     rows = rows.filter(claim_token=token) if token else rows.filter(status=Status.SENDING)
     recorded = bool(rows.update(**values, updated_at=timezone.now()))
-    if recorded and reports:
+    if recorded:
         _apply_early_reports([result.provider_id])
     logger.info("sms %s sent via %s: %s", message.pk, result.provider, result.provider_id)
     return recorded

@@ -250,10 +250,22 @@ def _quiet_urllib3() -> None:
 class _QuietHttpClient(TwilioHttpClient):
     """Twilio's HTTP client with its request logging off (it logs every query parameter at
     INFO, the 'To' number included) and no retries: a retried POST could send a text twice,
-    and our callers decide when to try again."""
+    and our callers decide when to try again.
 
-    def __init__(self, *, timeout: float, pool_size: int = 16) -> None:
-        super().__init__(pool_connections=True, timeout=timeout)
+    Proxy and CA bundle settings (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``) are
+    read from the environment once, here: requests would otherwise scan the whole
+    environment twice for every message sent."""
+
+    def __init__(self, *, timeout: float, api_url: str, pool_size: int = 16) -> None:
+        super().__init__(
+            pool_connections=True,
+            timeout=timeout,
+            proxy=requests.utils.get_environ_proxies(api_url),
+        )
+        self.session.trust_env = False
+        self.session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
         for prefix in ("https://", "http://"):
             self.session.mount(prefix, HTTPAdapter(pool_maxsize=pool_size, max_retries=0))
 
@@ -285,7 +297,11 @@ def _twilio_rest_client(
                 _clients.clear()
             _quiet_urllib3()
             client = TwilioRestClient(
-                account_sid, auth_token, http_client=_QuietHttpClient(timeout=timeout)
+                account_sid,
+                auth_token,
+                http_client=_QuietHttpClient(
+                    timeout=timeout, api_url=base_url or "https://api.twilio.com"
+                ),
             )
             if base_url:
                 # The Api domain builds every Messages URL (and next-page URL) from this.

@@ -499,25 +499,36 @@ def _answerable(appointment: Appointment) -> bool:
     )
 
 
-@transaction.atomic
-def appointment_confirm(*, appointment: Appointment, via: str) -> bool:
-    """The person says they will be there (a "YES" text or the confirm link; ``via`` names
-    which, for the audit trail). No signed-in user: the person proved it with their phone or
-    the signed link. Returns False, changing nothing, once it is past, cancelled or done."""
+def _record_answer(
+    appointment: Appointment, *, field: str, via: str
+) -> tuple[Appointment, str] | None:
+    """Lock the appointment and record the person's answer: set ``field`` to now, save it and
+    audit it with no actor (``via`` names the text or the link). Returns the locked appointment
+    and what the person had said before (its ``reply_state``), or None, changing nothing, once
+    it is past, cancelled or done."""
     appointment = _lock(appointment)
     if not _answerable(appointment):
-        return False
-    appointment.confirmed_at = timezone.now()
-    appointment.save(update_fields=["confirmed_at", "updated_at"])
+        return None
+    before = appointment.reply_state
+    setattr(appointment, field, timezone.now())
+    appointment.save(update_fields=[field, "updated_at"])
     audit_record(
         actor=None,
         action=AuditEvent.Action.CHANGE,
         obj=appointment,
         subject=appointment.service_user.user,
         service=appointment.service_user.service_id,
-        detail=f"fields=confirmed_at via={via}",
+        detail=f"fields={field} via={via}",
     )
-    return True
+    return appointment, before
+
+
+@transaction.atomic
+def appointment_confirm(*, appointment: Appointment, via: str) -> bool:
+    """The person says they will be there (a "YES" text or the confirm link; ``via`` names
+    which, for the audit trail). No signed-in user: the person proved it with their phone or
+    the signed link. Returns False, changing nothing, once it is past, cancelled or done."""
+    return _record_answer(appointment, field="confirmed_at", via=via) is not None
 
 
 @transaction.atomic
@@ -525,23 +536,13 @@ def appointment_change_request(*, appointment: Appointment, via: str) -> bool:
     """The person asks to change it: staff of the service get an alert, and the supporter a
     text with no detail. Asking twice raises one alert. Returns False when it cannot be
     changed any more (past, cancelled or done)."""
-    appointment = _lock(appointment)
-    if not _answerable(appointment):
+    answered = _record_answer(appointment, field="change_requested_at", via=via)
+    if answered is None:
         return False
-    already = appointment.reply_state == "change"
-    appointment.change_requested_at = timezone.now()
-    appointment.save(update_fields=["change_requested_at", "updated_at"])
-    record = appointment.service_user
-    audit_record(
-        actor=None,
-        action=AuditEvent.Action.CHANGE,
-        obj=appointment,
-        subject=record.user,
-        service=record.service_id,
-        detail=f"fields=change_requested_at via={via}",
-    )
-    if already:
+    appointment, before = answered
+    if before == "change":  # asked already: the alert and the text went then
         return True
+    record = appointment.service_user
     match = (
         Match.objects.filter(service_user=record, ended_at__isnull=True)
         .select_related("supporter__user")

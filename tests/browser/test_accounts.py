@@ -54,10 +54,10 @@ def test_service_user_signs_in_by_text_code_and_withdraws_a_consent(page, live_s
     page.wait_for_url(re.compile(r"/dashboard/$"))
 
     page.get_by_role("link", name="What you have agreed to").click()
-    assert page.get_by_text("You said yes").is_visible()
+    page.get_by_text("You said yes").wait_for()
     assert_accessible(page)
     page.get_by_role("button", name="Withdraw: text message reminders").click()
-    assert page.get_by_text("You have withdrawn your agreement").is_visible()
+    page.get_by_text("You have withdrawn your agreement").wait_for()
     assert not Consent.objects.filter(subject=person, withdrawn_at__isnull=True).exists()
     assert page.console_errors == []
 
@@ -76,6 +76,7 @@ def test_volunteer_is_made_to_enrol_an_authenticator_then_reaches_the_dashboard(
     secret = page.locator("#authenticator_secret").input_value()
     page.get_by_label(re.compile("code", re.IGNORECASE)).first.fill(totp_now(secret))
     page.get_by_role("button", name=re.compile("activate", re.IGNORECASE)).click()
+    page.wait_for_url(lambda url: "/2fa/totp/activate/" not in url)
     page.goto(live_server.url + "/dashboard/")
     assert page.get_by_role("heading", name="Your account").is_visible()
     assert page.get_by_text("Peer volunteer").is_visible()

@@ -55,7 +55,7 @@ def test_empty_sign_in_moves_focus_to_a_linked_error_summary(page, live_server, 
     page.wait_for_load_state("networkidle")
 
     summary = page.locator(".nhsuk-error-summary")
-    assert summary.is_visible()
+    summary.wait_for()
     assert page.title().startswith("Error: ")
     assert page.evaluate("document.activeElement.classList.contains('nhsuk-error-summary')"), (
         "focus should land on the error summary"
@@ -78,7 +78,7 @@ def test_error_summary_takes_focus_without_javascript(browser, live_server, seed
         page.goto(live_server.url + "/accounts/login/")
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state("load")
-        assert page.locator(".nhsuk-error-summary").is_visible()
+        page.locator(".nhsuk-error-summary").wait_for()
         assert page.evaluate("document.activeElement.classList.contains('nhsuk-error-summary')")
         assert page.locator('.nhsuk-error-summary a[href="#id_login"]').is_visible()
     finally:

@@ -1,6 +1,7 @@
 """A reader's journeys through the information site, in Chromium, with axe-core checks."""
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.demo import demo_seed
 from tests.browser.conftest import assert_accessible
@@ -18,16 +19,16 @@ def test_home_to_guidance_to_easy_read_and_back(page, live_server, seeded_site):
     page.get_by_role(
         "link", name="Read guidance about police stations, courts and afterwards"
     ).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Guidance"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Guidance")
     page.get_by_role("link", name="Going to court", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Going to court"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Going to court")
     page.get_by_role("link", name="Easy read version").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Going to court (easy read)"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Going to court (easy read)")
     assert page.locator(".content-easy-read__point img").count() == 5
     page.get_by_role("link", name="Standard version").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Going to court"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Going to court")
     page.go_back()
-    assert page.get_by_role("heading", level=1).inner_text() == "Going to court (easy read)"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Going to court (easy read)")
     assert page.console_errors == []
 
 
@@ -37,7 +38,7 @@ def test_reader_searches_from_the_header_and_finds_a_page(page, live_server, see
     page.keyboard.press("Enter")
     page.wait_for_url("**/search/?q=solicitor")
     page.get_by_role("link", name="Your rights", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Your rights"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your rights")
     assert page.console_errors == []
 
 
@@ -64,7 +65,7 @@ def test_reader_finds_their_local_service_by_keyboard_alone(page, live_server, s
 def test_empty_directory_search_shows_an_error_summary(page, live_server, seeded_site):
     page.goto(live_server.url + "/find-your-local-service/")
     page.get_by_role("button", name="Find services").click()
-    assert page.get_by_role("alert").is_visible()
+    page.get_by_role("alert").wait_for()
     assert "There is a problem" in page.get_by_role("alert").inner_text()
     assert_accessible(page)
 

@@ -106,7 +106,7 @@ def test_offer_accept_contact_outcome_and_what_the_person_sees(page, live_server
     assert_accessible(page)
     page.get_by_role("button", name="Offer to Morgan").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Offer pending").is_visible()
+    page.get_by_text("Offer pending").wait_for()
     offer = Offer.objects.get(service_user=record, status=Offer.Status.PENDING)
     assert offer.supporter == best
 
@@ -144,7 +144,7 @@ def test_offer_accept_contact_outcome_and_what_the_person_sees(page, live_server
     assert_accessible(page)
     page.get_by_label("Attended").check()
     page.get_by_role("button", name="Save").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: not url.endswith("/outcome/"))
     world["past"].refresh_from_db()
     assert world["past"].outcome == Appointment.Outcome.ATTENDED
     assert page.console_errors == []

@@ -415,6 +415,21 @@ class SlowPhoneNetwork(MemorySMSClient):
         return super().send(**kwargs)
 
 
+def test_planning_in_bulk_where_some_are_planned_already_adds_only_the_rest(service):
+    # PostgreSQL copies rows straight in; a row that exists makes it fall back to skipping
+    # conflicts. Either way: every appointment ends with its three rows, none twice.
+    record = person(service)
+    now = timezone.now()
+    appts = [appointment(record, starts_at=now + dt.timedelta(days=d, hours=3)) for d in (4, 5, 6)]
+    services.reminders_sync(appointment_id=appts[1].pk, now=now)
+    before = {row.pk: row.updated_at for row in appts[1].reminders.all()}
+
+    assert services.reminders_plan_many(appointment_ids=[a.pk for a in appts], now=now) == 9
+
+    assert [a.reminders.count() for a in appts] == [3, 3, 3]
+    assert {row.pk: row.updated_at for row in appts[1].reminders.all()} == before
+
+
 def test_a_slow_batch_puts_back_what_it_cannot_send_while_its_claim_is_fresh(service, settings):
     settings.SMS_CLAIM_STALE_SECONDS = 0  # leaves the one-second minimum to send in
     settings.TWILIO_HTTP_TIMEOUT_SECONDS = 1
@@ -439,3 +454,31 @@ def test_a_slow_batch_puts_back_what_it_cannot_send_while_its_claim_is_fresh(ser
         OutboundMessage.objects.filter(pk__in=ids).values_list("body", flat=True)
     )
     assert len(MemorySMSClient.outbox) == 5
+
+
+# Claim, read the rows, consents, opt-outs, shared numbers, templates, store the texts, write
+# down the accepted sends (one UPDATE per RECORD_SENT_EVERY), delivery reports that came early.
+SEND_QUERIES = {1: 9, 25: 11}
+
+
+@pytest.mark.parametrize("count", sorted(SEND_QUERIES))
+def test_a_batch_is_sent_in_a_fixed_number_of_queries(service, django_assert_num_queries, count):
+    ids = []
+    for _ in range(count):
+        appt = appointment(person(service))
+        services.reminders_sync(appointment_id=appt.pk)
+        ids.append(rows(appt)["3d"].pk)
+    OutboundMessage.objects.filter(pk__in=ids).update(
+        send_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+
+    with django_assert_num_queries(SEND_QUERIES[count]):
+        counts = services.messages_send(message_ids=ids, client=MemorySMSClient())
+
+    assert counts == {"sent": count}
+    assert len(MemorySMSClient.outbox) == count
+    sent = OutboundMessage.objects.filter(pk__in=ids, status=Status.SENT)
+    assert sorted(sent.values_list("provider_sid", flat=True)) == sorted(
+        m.provider_id for m in MemorySMSClient.outbox
+    )
+

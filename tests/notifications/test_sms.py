@@ -95,6 +95,30 @@ def test_one_sdk_client_and_one_kept_alive_connection_serve_many_sends(twilio_do
     assert twilio_double.connections == 1
 
 
+def test_a_proxy_in_the_environment_is_used(twilio_double, settings, monkeypatch):
+    # The double stands in for the proxy: a request for the (unresolvable) API host reaches
+    # it only through HTTP_PROXY. Read once, when the client is made.
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", twilio_double.base_url)
+    settings.TWILIO_API_BASE_URL = "http://api.twilio.invalid"
+
+    result = sms.TwilioSMSClient().send(to=SAM, body=BODY)
+
+    assert [m["sid"] for m in twilio_double.messages] == [result.provider_id]
+
+
+def test_no_proxy_in_the_environment_is_respected(twilio_double, monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens on port 9
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    sms.TwilioSMSClient().send(to=SAM, body=BODY)  # straight to the double
+
+    assert len(twilio_double.messages) == 1
+
+
 def test_changed_settings_get_a_client_of_their_own(twilio_double, settings):
     before = sms.TwilioSMSClient()._rest
     settings.TWILIO_HTTP_TIMEOUT_SECONDS = 2.0
