@@ -227,6 +227,23 @@ def cpu_seconds(*, group: int | None = None, pid: int | None = None) -> float:
     return total / tick
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL server on this machine (every process named
+    postgres, with the backends that have exited counted in the postmaster's figures); 0
+    when there is none (SQLite, or a server elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])
+    return total / tick
+
+
 def machine() -> str:
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     return f"{os.cpu_count()} CPUs, load average {load}"
@@ -592,7 +609,11 @@ def run_phase(args: argparse.Namespace) -> dict:
         wait_for_cluster(cluster, cluster_log)
         broker = "Redis db 13" if redis_url else "ORM broker"
         print(f"machine before sending: {machine()}", flush=True)
-        cpu_before = (cpu_seconds(group=cluster.pid), cpu_seconds(pid=double.pid))
+        cpu_before = (
+            cpu_seconds(group=cluster.pid),
+            cpu_seconds(pid=double.pid),
+            postgres_cpu_seconds() if kind == "postgres" else 0.0,
+        )
         t0 = time.perf_counter()
         queued = services.messages_dispatch_due()
         dispatch_s = time.perf_counter() - t0
@@ -607,6 +628,7 @@ def run_phase(args: argparse.Namespace) -> dict:
         wall_s = time.perf_counter() - t0
         cluster_cpu_s = cpu_seconds(group=cluster.pid) - cpu_before[0]
         double_cpu_s = cpu_seconds(pid=double.pid) - cpu_before[1]
+        server_cpu_s = (postgres_cpu_seconds() - cpu_before[2]) if kind == "postgres" else 0.0
         load_after = machine()
         stop_process(cluster)
         cluster_errors = [
@@ -659,8 +681,14 @@ def run_phase(args: argparse.Namespace) -> dict:
         print(
             f"CPU while sending: qcluster (workers, pusher, monitor) {cluster_cpu_s:.0f} s = "
             f"{1000 * cluster_cpu_s / per:.1f} ms per message; the Twilio double "
-            f"{double_cpu_s:.0f} s = {1000 * double_cpu_s / per:.1f} ms per message; machine "
-            f"after sending: {load_after}",
+            f"{double_cpu_s:.0f} s = {1000 * double_cpu_s / per:.1f} ms per message; "
+            + (
+                f"the PostgreSQL server (autovacuum included) {server_cpu_s:.0f} s = "
+                f"{1000 * server_cpu_s / per:.1f} ms per message; "
+                if kind == "postgres"
+                else ""
+            )
+            + f"machine after sending: {load_after}",
             flush=True,
         )
         for line in cluster_errors[:5]:
@@ -698,6 +726,9 @@ def run_phase(args: argparse.Namespace) -> dict:
             "cluster_error_lines": len(cluster_errors),
             "cluster_cpu_ms_per_message": round(1000 * cluster_cpu_s / per, 2),
             "double_cpu_ms_per_message": round(1000 * double_cpu_s / per, 2),
+            "postgres_cpu_ms_per_message": (
+                round(1000 * server_cpu_s / per, 2) if kind == "postgres" else None
+            ),
             "machine_after": load_after,
             "target_plan_s": TARGET_PLAN_S,
             "target_messages_per_s": target,
@@ -777,6 +808,16 @@ def print_table(figures: list[dict]) -> None:
         )
     )
     print(row("qcluster CPU per message", lambda f: f"{f['cluster_cpu_ms_per_message']:.1f} ms"))
+    print(
+        row(
+            "PostgreSQL CPU per message",
+            lambda f: (
+                "-"
+                if f.get("postgres_cpu_ms_per_message") is None
+                else f"{f['postgres_cpu_ms_per_message']:.1f} ms"
+            ),
+        )
+    )
     print(row("workers", lambda f: str(f["workers"])))
     for f in figures:
         if f["sent_appointments_only_first"]:

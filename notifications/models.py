@@ -89,7 +89,12 @@ class OutboundMessage(models.Model):
         null=True, blank=True, help_text="The appointment time this reminder is for."
     )
     inbound = models.ForeignKey(
-        "InboundMessage", on_delete=models.PROTECT, related_name="replies", null=True, blank=True
+        "InboundMessage",
+        on_delete=models.PROTECT,
+        related_name="replies",
+        null=True,
+        blank=True,
+        db_index=False,  # indexed where set (Meta.indexes)
     )
     purpose = models.CharField(
         max_length=20, blank=True, default="", help_text="The template used (automatic replies)."
@@ -119,7 +124,12 @@ class OutboundMessage(models.Model):
         null=True, blank=True, help_text="When staff were alerted that it is stuck or failed."
     )
     written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,  # indexed where set (Meta.indexes)
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -147,9 +157,24 @@ class OutboundMessage(models.Model):
                 name="reminder_has_appointment",
             ),
         ]
+        # Most rows are reminders, never replies and never written by hand, and most are
+        # not sent yet: indexes that only matter for those rows leave the others out, so that
+        # planning and every change of status write fewer index entries.
         indexes = [
             models.Index(fields=["status", "send_at"], name="outbound_due"),
-            models.Index(fields=["to", "sent_at"], name="outbound_to_sent"),
+            models.Index(
+                fields=["to", "sent_at"],
+                condition=Q(sent_at__isnull=False),
+                name="outbound_to_sent",
+            ),
+            models.Index(
+                fields=["inbound"], condition=Q(inbound__isnull=False), name="outbound_inbound"
+            ),
+            models.Index(
+                fields=["written_by"],
+                condition=Q(written_by__isnull=False),
+                name="outbound_written_by",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -74,8 +74,9 @@ def sender_record(*, number: str) -> ServiceUserRecord | None:
     """Whose reply is this? The person we last texted at this number, else the one open
     record with it (none if two share it)."""
     last = (
-        OutboundMessage.objects.filter(to=number, service_user__isnull=False)
-        .exclude(sent_at__isnull=True)
+        OutboundMessage.objects.filter(
+            to=number, service_user__isnull=False, sent_at__isnull=False
+        )
         .order_by("-sent_at", "-pk")
         .select_related("service_user")
         .first()

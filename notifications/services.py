@@ -438,7 +438,7 @@ def messages_send(
     messages = list(
         # By id as well as token: the ids find the rows by primary key (no index on the token).
         OutboundMessage.objects.filter(pk__in=ids, claim_token=token)
-        .select_related("appointment", "service_user__service", "service_user__user")
+        .select_related("appointment", "service_user__service")
         .order_by("send_at", "pk")
     )
     for message in messages:

@@ -211,7 +211,11 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "catch_up": False,
     "ack_failures": True,
-    "save_limit": 1000,
+    # The last 100 successful runs of each task function are kept (failures are always
+    # kept). django-q2 reads every kept success of that function, locked, after each task:
+    # 1,000 in one pool made its monitor slower than the texts it was recording.
+    "save_limit": 100,
+    "save_limit_per": "func",
     "queue_limit": 50,
     "label": "Task queue",
     "cpu_affinity": 0,
