@@ -73,30 +73,58 @@ RECORD_SENT_EVERY = 10  # accepted sends written down per UPDATE (see messages_s
 
 class _Planner:
     """The outbox rows appointments should have, as seen at one moment ``now``: planned, or
-    skipped with the reason, as field values. Appointments of the same kind at the same time
-    get the same send times (clinics book on the hour and the half hour), so each time is
-    planned once per planner."""
+    skipped with the reason. Appointments of the same kind at the same time get the same
+    send times (clinics book on the hour and the half hour), so each time is planned once per
+    planner. ``adapt`` turns datetimes into what the database stores (for raw inserts)."""
 
-    def __init__(self, now: datetime) -> None:
+    # The columns of a planned row, in the order of the tuples ``rows`` returns.
+    COLUMNS = (
+        "kind",
+        "service_id",
+        "service_user_id",
+        "appointment_id",
+        "slot",
+        "appointment_starts_at",
+        "send_at",
+        "status",
+        "reason",
+        "reason_code",
+    )
+
+    def __init__(self, now: datetime, *, adapt=lambda value: value) -> None:
         self.now = now
+        self.adapt = adapt
         self._slots: dict[str, list[schedule.Slot]] = {}
-        self._plans: dict[tuple[str, datetime], list[schedule.Planned]] = {}
+        self._tails: dict[tuple[str, datetime], list[tuple]] = {}
 
-    def _plan(self, kind: str, starts_at: datetime) -> list[schedule.Planned]:
-        planned = self._plans.get((kind, starts_at))
-        if planned is None:
+    def _tails_for(self, kind: str, starts_at: datetime) -> list[tuple]:
+        """The columns from ``slot`` on, one tuple per slot, the same for every appointment
+        of this kind at this time."""
+        tails = self._tails.get((kind, starts_at))
+        if tails is None:
             if kind not in self._slots:
                 self._slots[kind] = schedule.slots_for_kind(kind)
-            planned = self._plans[(kind, starts_at)] = schedule.plan(
+            planned = schedule.plan(
                 starts_at=starts_at,
                 now=self.now,
                 slots=self._slots[kind],
                 quiet_start=settings.SMS_QUIET_HOURS[0],
                 quiet_end=settings.SMS_QUIET_HOURS[1],
             )
-        return planned
+            tails = self._tails[(kind, starts_at)] = [
+                (
+                    item.slot,
+                    self.adapt(starts_at),
+                    self.adapt(item.send_at or self.now),
+                    Status.SCHEDULED if item.send_at else Status.NOT_SENT,
+                    item.skip_reason[:200],
+                    "" if item.send_at else "skipped",
+                )
+                for item in planned
+            ]
+        return tails
 
-    def values(
+    def rows(
         self,
         *,
         appointment_id: int,
@@ -104,22 +132,13 @@ class _Planner:
         starts_at: datetime,
         service_id: int,
         service_user_id: int,
-    ) -> list[dict]:
-        return [
-            {
-                "kind": OutboundMessage.Kind.REMINDER,
-                "service_id": service_id,
-                "service_user_id": service_user_id,
-                "appointment_id": appointment_id,
-                "slot": item.slot,
-                "appointment_starts_at": starts_at,
-                "send_at": item.send_at or self.now,
-                "status": Status.SCHEDULED if item.send_at else Status.NOT_SENT,
-                "reason": item.skip_reason[:200],
-                "reason_code": "" if item.send_at else "skipped",
-            }
-            for item in self._plan(kind, starts_at)
-        ]
+    ) -> list[tuple]:
+        head = (OutboundMessage.Kind.REMINDER, service_id, service_user_id, appointment_id)
+        return [head + tail for tail in self._tails_for(kind, starts_at)]
+
+    def values(self, **appointment) -> list[dict]:
+        """``rows`` as field values."""
+        return [dict(zip(self.COLUMNS, row, strict=True)) for row in self.rows(**appointment)]
 
 
 def _remindable(status: str, outcome: str) -> bool:
@@ -217,7 +236,7 @@ def reminders_plan_many(*, appointment_ids: Iterable[int], now: datetime | None 
     are left alone. Returns how many rows were planned (including any that existed)."""
     now = now or timezone.now()
     ids = list(appointment_ids)
-    planner = _Planner(now)
+    planner = _Planner(now, adapt=connection.ops.adapt_datetimefield_value)
     planned = 0
     for start in range(0, len(ids), 5000):
         chunk = Appointment.objects.filter(pk__in=ids[start : start + 5000]).values_list(
@@ -233,7 +252,7 @@ def reminders_plan_many(*, appointment_ids: Iterable[int], now: datetime | None 
         for pk, kind, starts_at, status, outcome, service_user_id, service_id in chunk:
             if _remindable(status, outcome):
                 rows.extend(
-                    planner.values(
+                    planner.rows(
                         appointment_id=pk,
                         kind=kind,
                         starts_at=starts_at,
@@ -246,7 +265,7 @@ def reminders_plan_many(*, appointment_ids: Iterable[int], now: datetime | None 
     return planned
 
 
-# Every column a planned reminder row needs, with the value of those _Planner leaves out.
+# Every other column of a planned reminder row, with its value.
 _PLAN_DEFAULTS = {
     "inbound_id": None,
     "purpose": "",
@@ -266,42 +285,36 @@ _PLAN_DEFAULTS = {
     "alerted_at": None,
     "written_by_id": None,
 }
-_DATETIMES = {"appointment_starts_at", "send_at", "created_at", "updated_at"}
 
 
-def _insert_ignoring_existing(rows: list[dict], *, now: datetime) -> None:
-    """Insert plain rows, skipping any that break a unique constraint (already planned).
+def _insert_ignoring_existing(rows: list[tuple], *, now: datetime) -> None:
+    """Insert planned rows (``_Planner.rows``, datetimes adapted), skipping any that break a
+    unique constraint (already planned).
 
     PostgreSQL: COPY straight into the table, the fastest way in. COPY cannot skip a
     conflict, so if any row exists already (planned before, or meanwhile by another process)
     it is undone and the rows go through a temporary table and one INSERT ... SELECT ... ON
     CONFLICT DO NOTHING instead. SQLite: one INSERT ... ON CONFLICT DO NOTHING run for every
-    row (``executemany``)."""
+    row (``executemany``), with the values every row shares written into the statement."""
     if not rows:
         return
-    columns = [*rows[0], *_PLAN_DEFAULTS, "created_at", "updated_at"]
     quote = connection.ops.quote_name
     table = quote(OutboundMessage._meta.db_table)
-    names = ", ".join(quote(column) for column in columns)
-    adapted: dict[datetime, object] = {}  # the same few send times recur across rows
-
-    def adapt(value: datetime) -> object:
-        if value not in adapted:
-            adapted[value] = connection.ops.adapt_datetimefield_value(value)
-        return adapted[value]
-
-    defaults = [*_PLAN_DEFAULTS.values(), adapt(now), adapt(now)]
-    values = [
-        [*(adapt(v) if k in _DATETIMES else v for k, v in row.items()), *defaults] for row in rows
-    ]
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    shared = {**_PLAN_DEFAULTS, "created_at": stamp, "updated_at": stamp}
+    names = ", ".join(quote(column) for column in (*_Planner.COLUMNS, *shared))
     if connection.vendor != "postgresql":
+        placeholders = ", ".join(
+            ["%s"] * len(_Planner.COLUMNS) + [_sql_literal(value) for value in shared.values()]
+        )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
+                f"INSERT INTO {table} ({names}) VALUES ({placeholders}) "  # noqa: S608
                 "ON CONFLICT DO NOTHING",
-                values,
+                rows,
             )
         return
+    tail = tuple(shared.values())
 
     def copy_into(target: str) -> None:
         with (
@@ -309,8 +322,8 @@ def _insert_ignoring_existing(rows: list[dict], *, now: datetime) -> None:
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy,
         ):
-            for row in values:
-                copy.write_row(row)
+            for row in rows:
+                copy.write_row(row + tail)
 
     with transaction.atomic():
         try:
@@ -330,6 +343,15 @@ def _insert_ignoring_existing(rows: list[dict], *, now: datetime) -> None:
                 "ON CONFLICT DO NOTHING"
             )
             cursor.execute("DROP TABLE planned_reminders")  # now, not at the outer commit
+
+
+def _sql_literal(value: None | int | str) -> str:
+    """One of the constant values above as SQL (never anything a person typed)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
 
 
 # --- Dispatch ---------------------------------------------------------------------------------
