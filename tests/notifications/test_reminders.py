@@ -481,4 +481,3 @@ def test_a_batch_is_sent_in_a_fixed_number_of_queries(service, django_assert_num
     assert sorted(sent.values_list("provider_sid", flat=True)) == sorted(
         m.provider_id for m in MemorySMSClient.outbox
     )
-
