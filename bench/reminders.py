@@ -13,7 +13,9 @@ What it measures, for each database asked for:
   ``sent`` (rows ``sent``), ``lost`` (rows that were due and did not end ``sent``, plus rows
   marked sent whose number and text never reached the double) and ``duplicated`` (number and
   text pairs the double recorded more than once). Targets: SQLite with django-q2's ORM broker
-  at least 20 a second (aim: 100); PostgreSQL with Redis and two workers at least 500.
+  at least 20 a second (aim: 100); PostgreSQL with Redis and two workers at least 500. Also
+  reported: CPU per message of the cluster, the double and (PostgreSQL) the database server,
+  which share the machine's CPUs.
 
 The population is fictional: one service, 1,000 people (Ofcom's drama range has exactly 1,000
 mobile numbers, 07700 900000 to 07700 900999) with accounts and consent to text reminders,
