@@ -210,15 +210,21 @@ def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
         process.wait(timeout=10)
 
 
-def cpu_seconds(*, group: int | None = None, pid: int | None = None) -> float:
-    """CPU time (user + system) used so far by one process, or by every process of a process
-    group (the qcluster and its workers), from /proc (Linux; 0 elsewhere). Children that have
+def cpu_seconds(
+    *, group: int | None = None, pid: int | None = None, command: str | None = None
+) -> float:
+    """CPU time (user + system) used so far by one process, by every process of a process
+    group (the qcluster and its workers), or by every process with this command name (the
+    PostgreSQL server on this machine), from /proc (Linux; 0 elsewhere). Children that have
     exited and been reaped count in their parent's figures: django-q2 replaces each worker
-    after 500 tasks."""
+    after 500 tasks, and PostgreSQL's postmaster reaps the backends."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
-    for entry in Path("/proc").glob("[0-9]*") if group is not None else [Path(f"/proc/{pid}")]:
+    entries = [Path(f"/proc/{pid}")] if pid is not None else Path("/proc").glob("[0-9]*")
+    for entry in entries:
         try:
+            if command is not None and (entry / "comm").read_text().strip() != command:
+                continue
             fields = (entry / "stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
@@ -226,23 +232,6 @@ def cpu_seconds(*, group: int | None = None, pid: int | None = None) -> float:
         # 12th to the 15th.
         if group is None or int(fields[2]) == group:
             total += sum(int(value) for value in fields[11:15])
-    return total / tick
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU time used so far by the PostgreSQL server on this machine (every process named
-    postgres, with the backends that have exited counted in the postmaster's figures); 0
-    when there is none (SQLite, or a server elsewhere)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])
     return total / tick
 
 
@@ -614,7 +603,7 @@ def run_phase(args: argparse.Namespace) -> dict:
         cpu_before = (
             cpu_seconds(group=cluster.pid),
             cpu_seconds(pid=double.pid),
-            postgres_cpu_seconds() if kind == "postgres" else 0.0,
+            cpu_seconds(command="postgres") if kind == "postgres" else 0.0,
         )
         t0 = time.perf_counter()
         queued = services.messages_dispatch_due()
@@ -630,7 +619,9 @@ def run_phase(args: argparse.Namespace) -> dict:
         wall_s = time.perf_counter() - t0
         cluster_cpu_s = cpu_seconds(group=cluster.pid) - cpu_before[0]
         double_cpu_s = cpu_seconds(pid=double.pid) - cpu_before[1]
-        server_cpu_s = (postgres_cpu_seconds() - cpu_before[2]) if kind == "postgres" else 0.0
+        server_cpu_s = (
+            cpu_seconds(command="postgres") - cpu_before[2] if kind == "postgres" else 0.0
+        )
         load_after = machine()
         stop_process(cluster)
         cluster_errors = [
