@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -433,8 +434,9 @@ def messages_send(
        at this moment; refused rows are recorded with the reason.
     3. Store the exact text and number of every row about to go, before any provider call, so
        that after a crash the sweep can ask the provider whether each one went out.
-    4. Send one by one under the rate limit. Failures are recorded as they come, accepted
-       sends in groups of ``RECORD_SENT_EVERY``.
+    4. Send one by one under the rate limit, checking the rows not yet sent again every
+       ``SMS_RECHECK_SECONDS``. Failures are recorded as they come, accepted sends in groups
+       of ``RECORD_SENT_EVERY``.
     """
     ids = list(message_ids)
     now = timezone.now()
@@ -457,43 +459,22 @@ def messages_send(
         count("not_claimed", len(ids) - claimed)
     if not claimed:
         return counts
-    messages = list(
-        # By id as well as token: the ids find the rows by primary key (no index on the token).
-        OutboundMessage.objects.filter(pk__in=ids, claim_token=token)
-        .select_related("appointment", "service_user__service")
-        .order_by("send_at", "pk")
-    )
-    for message in messages:
-        if message.appointment is not None and (
-            message.appointment.service_user_id == message.service_user_id
-        ):
-            # The same person: rendering reads the appointment's record and its service,
-            # which the query above has loaded already.
-            message.appointment.service_user = message.service_user
-    # Each row's number, worked out once (checking a number with phonenumbers is slow).
-    numbers = {message.pk: _number_for(message) for message in messages}
-    facts = _BatchFacts.load(messages, set(numbers.values()))
     templates = templates_current()
     ready = []
-    for message in messages:
-        refusal = _refusal(message, number=numbers[message.pk], now=now, facts=facts)
-        body = ""
-        if refusal is None:
-            body = _render(message, templates)
-            if message.kind != OutboundMessage.Kind.MANUAL and sensitive_words_in(body):
-                refusal = Refusal("sensitive", "The text would name something sensitive.")
-        if refusal is not None:
-            _finish(
+    for message, number in _still_allowed(_claimed_rows(ids, token), token, now, count):
+        body, link = _render(message, templates)
+        # The link is ours and opaque (links.py spells no words): only the rest is checked.
+        if message.kind != OutboundMessage.Kind.MANUAL and sensitive_words_in(
+            body.replace(link, " ") if link else body
+        ):
+            _refuse(
                 message,
                 token,
-                status=Status.NOT_SENT,
-                reason=refusal.reason,
-                reason_code=refusal.code,
+                Refusal("sensitive", "The text would name something sensitive."),
+                count,
             )
-            logger.info("sms %s not sent: %s", message.pk, refusal.code)
-            count(refusal.code)
             continue
-        message.to, message.body, message.segments = numbers[message.pk], body, gsm.segments(body)
+        message.to, message.body, message.segments = number, body, gsm.segments(body)
         ready.append(message)
     _update_claimed(
         token, {m.pk: {"to": m.to, "body": m.body, "segments": m.segments} for m in ready}
@@ -511,6 +492,10 @@ def messages_send(
     # that dies before writing some down leaves them ``sending``: the sweep finds them at the
     # provider, so nothing is sent twice; the group size bounds how many it has to look up.
     accepted: dict[int, dict] = {}
+    # Sending a batch can take a while under the rate limit: every ``SMS_RECHECK_SECONDS`` the
+    # rows not yet sent are checked again (a STOP, a cancellation or a withdrawn consent that
+    # came in meanwhile counts before the next send, not after the batch).
+    checked_at, allowed = time.monotonic(), None
 
     def write_down() -> None:
         if accepted:
@@ -522,15 +507,21 @@ def messages_send(
         for position, message in enumerate(ready):
             if time.monotonic() > deadline:
                 left = [m.pk for m in ready[position:]]
-                OutboundMessage.objects.filter(pk__in=left, claim_token=token).update(
-                    status=Status.SCHEDULED,
-                    claim_token=None,
-                    attempts=F("attempts") - 1,  # not tried
-                    updated_at=timezone.now(),
-                )
-                count("put_back", len(left))
+                count("put_back", _put_back(left, token))
                 break
             _rate_limit()
+            if time.monotonic() - checked_at >= settings.SMS_RECHECK_SECONDS:
+                rows = _claimed_rows([m.pk for m in ready[position:]], token)
+                allowed = {
+                    m.pk: number
+                    for m, number in _still_allowed(rows, token, timezone.now(), count)
+                }
+                checked_at = time.monotonic()
+            if allowed is not None and message.pk not in allowed:
+                continue  # refused or put back just now (recorded), or no longer this claim's
+            if allowed is not None and allowed[message.pk] != message.to:
+                count("put_back", _put_back([message.pk], token))  # a new number: a new text
+                continue
             try:
                 result = client.send(
                     to=message.to,
@@ -563,6 +554,61 @@ def messages_send(
         write_down()
     _apply_early_reports(sent)
     return counts
+
+
+def _claimed_rows(ids: list[int], token: uuid.UUID) -> list[OutboundMessage]:
+    """This claim's rows, with what the checks and the texts need, in sending order."""
+    messages = list(
+        # By id as well as token: the ids find the rows by primary key (no index on the token).
+        OutboundMessage.objects.filter(pk__in=ids, claim_token=token)
+        .select_related("appointment", "service_user__service")
+        .order_by("send_at", "pk")
+    )
+    for message in messages:
+        if message.appointment is not None and (
+            message.appointment.service_user_id == message.service_user_id
+        ):
+            # The same person: rendering reads the appointment's record and its service,
+            # which the query above has loaded already.
+            message.appointment.service_user = message.service_user
+    return messages
+
+
+def _still_allowed(
+    messages: list[OutboundMessage], token: uuid.UUID, now: datetime, count
+) -> list[tuple[OutboundMessage, str]]:
+    """Check every reason not to send each claimed row at ``now``: refused rows are recorded
+    with the reason. Returns the rows that may go, each with its number."""
+    # Each row's number, worked out once (checking a number with phonenumbers is slow).
+    numbers = {message.pk: _number_for(message) for message in messages}
+    facts = _BatchFacts.load(messages, set(numbers.values()))
+    allowed = []
+    for message in messages:
+        refusal = _refusal(message, number=numbers[message.pk], now=now, facts=facts)
+        if refusal is not None:
+            _refuse(message, token, refusal, count)
+            continue
+        allowed.append((message, numbers[message.pk]))
+    return allowed
+
+
+def _refuse(message: OutboundMessage, token: uuid.UUID, refusal: Refusal, count) -> None:
+    _finish(
+        message, token, status=Status.NOT_SENT, reason=refusal.reason, reason_code=refusal.code
+    )
+    logger.info("sms %s not sent: %s", message.pk, refusal.code)
+    count(refusal.code)
+
+
+def _put_back(ids: list[int], token: uuid.UUID) -> int:
+    """Rows of this claim that were not tried go back to be sent later (the attempt the claim
+    counted does not count)."""
+    return OutboundMessage.objects.filter(pk__in=ids, claim_token=token).update(
+        status=Status.SCHEDULED,
+        claim_token=None,
+        attempts=F("attempts") - 1,
+        updated_at=timezone.now(),
+    )
 
 
 def _finish(message: OutboundMessage, token: uuid.UUID, **values) -> bool:
@@ -611,8 +657,8 @@ def _update_claimed(token: uuid.UUID, each: dict[int, dict], **same) -> int:
 def _refusal(
     message: OutboundMessage, *, number: str, now: datetime, facts: _BatchFacts
 ) -> Refusal | None:
-    """Every reason not to send this text, checked when its batch is claimed (a task's batch
-    is sent within seconds of that)."""
+    """Every reason not to send this text at ``now``, checked when its batch is claimed and
+    again every ``SMS_RECHECK_SECONDS`` while the batch is being sent."""
     record = message.service_user
     if message.kind == OutboundMessage.Kind.REMINDER:
         appointment = message.appointment
@@ -651,15 +697,17 @@ def _number_for(message: OutboundMessage) -> str:
     return number.as_e164 if isinstance(number, PhoneNumber) and is_uk_mobile(number) else ""
 
 
-def _render(message: OutboundMessage, templates: dict) -> str:
+def _render(message: OutboundMessage, templates: dict) -> tuple[str, str]:
+    """The text of a row, and the confirm link in it ("" if none)."""
     if message.kind == OutboundMessage.Kind.MANUAL:
-        return message.body
+        return message.body, ""
     record = message.service_user
     easy_read = bool(record and "easy_read" in (record.accessibility_needs or []))
     purpose = (
         wording.REMINDER if message.kind == OutboundMessage.Kind.REMINDER else message.purpose
     )
     body = templates.get((purpose, easy_read)) or wording.DEFAULTS[(purpose, easy_read)]
+    link = ""
     if message.appointment is not None:
         link = appointment_link(message.appointment) if purpose == wording.REMINDER else ""
         values = wording.appointment_values(message.appointment, link=link)
@@ -667,22 +715,25 @@ def _render(message: OutboundMessage, templates: dict) -> str:
         phone = record.service.phone if record else settings.SMS_FALLBACK_HELP_PHONE
         values = {"service_phone": wording.phone_text(phone)}
     try:
-        return template_render(body, values)
+        return template_render(body, values), link
     except TemplateError:
         # A saved template the linter let through but that cannot be filled in here: the
         # default wording, which the tests render for every purpose, goes instead.
         logger.error(
             "sms %s: template %s cannot be rendered; using the default", message.pk, purpose
         )
-        return template_render(wording.DEFAULTS[(purpose, easy_read)], values)
+        return template_render(wording.DEFAULTS[(purpose, easy_read)], values), link
 
 
 def _rate_limit() -> None:
     """At most ``SMS_MAX_PER_SECOND`` calls to the provider in any clock second, counted in
-    the shared cache (Redis: across every worker; the embedded default: per process)."""
+    the shared cache: Redis counts across every worker. The embedded default's cache is each
+    process's own, so there each worker keeps to its share of the limit."""
     limit = settings.SMS_MAX_PER_SECOND
     if not limit:
         return
+    if isinstance(cache, LocMemCache):
+        limit = max(1, limit // max(1, settings.Q_CLUSTER.get("workers", 1)))
     while True:
         second = int(time.time())
         key = f"sms-rate:{second}"
@@ -799,9 +850,17 @@ def message_reconcile(*, message_id: int, now: datetime | None = None) -> str:
         # The text was never stored, so the provider was never called.
         _requeue(message, token, now)
         return "requeued"
+    # The sender starts no call after its claim is stale (messages_send's deadline), so the
+    # text went out in this window if at all. Another row's text can be the same (each
+    # reminder of an appointment reads alike): messages already recorded are passed over.
+    since = message.claimed_at - timedelta(seconds=5)
+    until = message.claimed_at + timedelta(seconds=settings.SMS_CLAIM_STALE_SECONDS)
+    recorded = OutboundMessage.objects.filter(
+        to=message.to, sent_at__isnull=False, sent_at__gte=since
+    ).values_list("provider_sid", flat=True)
     try:
         found = sms.get_sms_client().find_sent(
-            to=message.to, body=message.body, since=message.claimed_at - timedelta(seconds=5)
+            to=message.to, body=message.body, since=since, until=until, exclude=set(recorded)
         )
     except sms.SMSError:
         logger.warning("sms %s: the provider could not be asked; will try again", message.pk)

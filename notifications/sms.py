@@ -17,7 +17,7 @@ import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -128,10 +128,23 @@ class SMSClient(ABC):
         """Send ``body`` to the E.164 number ``to``. Raises an :class:`SMSError` subclass."""
 
     @abstractmethod
-    def find_sent(self, *, to: str, body: str, since: datetime) -> SMSResult | None:
-        """The message with exactly this body sent to ``to`` at or after ``since`` (aware), or
-        None if the provider has none. Raises :class:`SMSTemporaryError` if the provider
-        cannot be asked right now."""
+    def find_sent(
+        self,
+        *,
+        to: str,
+        body: str,
+        since: datetime,
+        until: datetime | None = None,
+        exclude: Collection[str] = (),
+    ) -> SMSResult | None:
+        """The first message with exactly this body sent to ``to`` from ``since`` up to
+        ``until`` (aware; None: up to now) whose provider id is not in ``exclude``, or None if
+        the provider has none. Raises :class:`SMSTemporaryError` if the provider cannot be
+        asked right now."""
+
+
+def _in_window(moment: datetime, since: datetime, until: datetime | None) -> bool:
+    return moment >= since and (until is None or moment <= until)
 
 
 def _require_aware(since: datetime) -> None:
@@ -159,18 +172,25 @@ class ConsoleSMSClient(SMSClient):
         print(f"[SMS console] message {message.pk} for {who}: {body}", flush=True)
         return SMSResult(self.name, f"console-{message.pk}", "delivered")
 
-    def find_sent(self, *, to: str, body: str, since: datetime) -> SMSResult | None:
+    def find_sent(
+        self,
+        *,
+        to: str,
+        body: str,
+        since: datetime,
+        until: datetime | None = None,
+        exclude: Collection[str] = (),
+    ) -> SMSResult | None:
         from .models import ConsoleMessage
 
         _require_aware(since)
-        message = (
-            ConsoleMessage.objects.filter(to=to, body=body, created_at__gte=since)
-            .order_by("created_at", "pk")
-            .first()
-        )
-        if message is None:
-            return None
-        return SMSResult(self.name, f"console-{message.pk}", "delivered")
+        found = ConsoleMessage.objects.filter(to=to, body=body, created_at__gte=since)
+        if until is not None:
+            found = found.filter(created_at__lte=until)
+        for pk in found.order_by("created_at", "pk").values_list("pk", flat=True):
+            if f"console-{pk}" not in exclude:
+                return SMSResult(self.name, f"console-{pk}", "delivered")
+        return None
 
 
 class MemorySMSClient(SMSClient):
@@ -199,14 +219,23 @@ class MemorySMSClient(SMSClient):
         )
         return SMSResult(self.name, provider_id, "delivered")
 
-    def find_sent(self, *, to: str, body: str, since: datetime) -> SMSResult | None:
+    def find_sent(
+        self,
+        *,
+        to: str,
+        body: str,
+        since: datetime,
+        until: datetime | None = None,
+        exclude: Collection[str] = (),
+    ) -> SMSResult | None:
         _require_aware(since)
         for message in list(self.outbox):
             if (
                 message.to == to
                 and message.body == body
                 and message.sent_at is not None
-                and message.sent_at >= since
+                and _in_window(message.sent_at, since, until)
+                and message.provider_id not in exclude
             ):
                 return SMSResult(self.name, message.provider_id, "delivered")
         return None
@@ -435,23 +464,35 @@ class TwilioSMSClient(SMSClient):
         # would print it.
         raise error from None
 
-    def find_sent(self, *, to: str, body: str, since: datetime) -> SMSResult | None:
+    def find_sent(
+        self,
+        *,
+        to: str,
+        body: str,
+        since: datetime,
+        until: datetime | None = None,
+        exclude: Collection[str] = (),
+    ) -> SMSResult | None:
         # No DateSent filter: Twilio sets date_sent only once it hands the message on, so a
         # message still queued at Twilio (exactly the one a timed-out send leaves behind)
         # would be missed and then sent twice. The filter is per day anyway; the number's own
-        # list is short, and date_created is compared here.
+        # list is short, and date_created is compared here. The list comes newest first: the
+        # last match is the first message sent.
         _require_aware(since)
         since = _utc_second(since)
+        found = None
         try:
             for message in self._messages.stream(
                 to=to, page_size=FIND_SENT_PAGE_SIZE, limit=FIND_SENT_LIMIT
             ):
                 created = message.date_created
-                if created is None or created < since or message.body != body:
+                if created is None or not _in_window(created, since, until):
+                    continue
+                if message.body != body or message.sid in exclude:
                     continue
                 if message.direction and not message.direction.startswith("outbound"):
                     continue
-                return SMSResult(
+                found = SMSResult(
                     self.name, message.sid, delivery_state(message.status) or "queued"
                 )
         except (TwilioRestException, TwilioServiceException) as exc:
@@ -467,7 +508,7 @@ class TwilioSMSClient(SMSClient):
         except ValueError as exc:
             error = SMSTemporaryError(f"Twilio's answer could not be read ({type(exc).__name__})")
         else:
-            return None
+            return found
         logger.warning(
             "twilio find_sent: %s (http %s, code %s)",
             type(error).__name__,

@@ -471,8 +471,11 @@ REMINDER_SLOTS = {
 REMINDER_SCHEDULE = {"default": ["3d", "1d", "2h"]}
 # No text is sent between these local times: 21:00 to 08:00.
 SMS_QUIET_HOURS = (time(21, 0), time(8, 0))
-# Never more than this many calls to the provider in one second (0: no limit).
+# Never more than this many calls to the provider in one second (0: no limit). Counted in Redis
+# across every worker; without Redis each worker process counts alone and gets its share.
 SMS_MAX_PER_SECOND = int(os.environ.get("SMS_MAX_PER_SECOND", "30"))
+# While a batch is being sent, the rows not yet sent are checked again this often (seconds).
+SMS_RECHECK_SECONDS = float(os.environ.get("SMS_RECHECK_SECONDS", "1"))
 # Ids per send task, and retries of temporary failures (backoff doubles up to the maximum).
 SMS_DISPATCH_BATCH = int(os.environ.get("SMS_DISPATCH_BATCH", "50"))
 SMS_MAX_ATTEMPTS = 5

@@ -18,6 +18,8 @@ from collections.abc import Callable
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.utils import timezone
 
@@ -282,5 +284,9 @@ def test_the_provider_never_sees_more_than_the_cap_in_one_clock_second(
         int(arrived + clock_minus_monotonic) for arrived in twilio_double.arrivals()
     )
     assert sum(per_second.values()) == 15
-    assert max(per_second.values()) <= 5, per_second
+    # Redis counts for every worker; a cache of this process's own, for this worker alone,
+    # so each worker keeps to its share.
+    shared = not isinstance(cache, LocMemCache)
+    cap = 5 if shared else 5 // settings.Q_CLUSTER["workers"]
+    assert max(per_second.values()) <= cap, per_second
     assert len(twilio_double.count_by_body()) == 15

@@ -308,7 +308,7 @@ def send_at(double: TwilioDouble, moment: datetime, *, to: str, body: str) -> st
         T,
         T + timedelta(microseconds=400_000),  # Twilio's timestamps have whole seconds
         T.astimezone(ZoneInfo("Europe/London")),
-        (T - timedelta(seconds=5)).astimezone(ZoneInfo("America/New_York")),
+        (T + timedelta(microseconds=600_000)).astimezone(ZoneInfo("America/New_York")),
     ],
 )
 def test_twilio_find_sent_finds_exactly_the_matching_message(twilio_double, since):
@@ -364,6 +364,51 @@ def test_twilio_find_sent_is_temporary_when_twilio_cannot_be_asked(
 
     with pytest.raises(sms.SMSTemporaryError):
         sms.TwilioSMSClient().find_sent(to=SAM, body=BODY, since=T)
+
+
+def three_alike(client: sms.SMSClient, move_to) -> list[str]:
+    """The same text to the same number at T, T + 2 h and T + 4 h, as an appointment's three
+    reminders are: their texts read alike."""
+    sids = []
+    for hours in (0, 2, 4):
+        move_to(T + timedelta(hours=hours))
+        sids.append(client.send(to=SAM, body=BODY).provider_id)
+    return sids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("client_class", [sms.ConsoleSMSClient, sms.MemorySMSClient, "twilio"])
+def test_find_sent_takes_the_first_match_in_its_window_and_passes_over_known_ones(
+    client_class, twilio_double, time_machine, capsys
+):
+    sms.MemorySMSClient.outbox.clear()
+    if client_class == "twilio":
+        client: sms.SMSClient = sms.TwilioSMSClient()
+
+        def move_to(moment: datetime) -> None:
+            twilio_double.clock = at(moment)
+    else:
+        client = client_class()
+
+        def move_to(moment: datetime) -> None:
+            time_machine.move_to(moment, tick=False)
+
+    first, second, third = three_alike(client, move_to)
+    window = {"since": T - timedelta(seconds=5), "until": T + timedelta(seconds=90)}
+
+    # A reconcile that runs hours late still finds the text of its own claim...
+    assert client.find_sent(to=SAM, body=BODY, **window).provider_id == first
+    # ...never a later reminder's, though the text is the same...
+    later = {"since": T + timedelta(hours=1), "until": T + timedelta(hours=3)}
+    assert client.find_sent(to=SAM, body=BODY, **later).provider_id == second
+    # ...and not one another row has recorded already.
+    assert client.find_sent(to=SAM, body=BODY, **window, exclude={first}) is None
+    everything = {"since": T - timedelta(seconds=5)}
+    assert client.find_sent(to=SAM, body=BODY, **everything).provider_id == first
+    found = client.find_sent(to=SAM, body=BODY, **everything, exclude={first, second})
+    assert found.provider_id == third
+    capsys.readouterr()
+    sms.MemorySMSClient.outbox.clear()
 
 
 @pytest.mark.parametrize("client_class", [sms.MemorySMSClient, sms.TwilioSMSClient])
