@@ -59,7 +59,7 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
-from throwaway import ThrowawayDatabase
+from throwaway import ThrowawayDatabase, service_users_create
 
 from peer_support.matching import (
     DEFAULT_TOP_K,
@@ -249,9 +249,8 @@ def populate(rng: random.Random, n_ref: int, n_sup: int) -> dict:
 
     from peer_support.models import Exclusion, Match, ServiceUserRecord
     from peer_support.models import Supporter as SupporterRow
-    from portal.models import Consent, ConsentPurpose, ConsentWording, Membership, Service, User
+    from portal.models import ConsentPurpose, Membership, Service, User
     from portal.roles import Role
-    from portal.services import consent_wording_ensure
 
     supporters = make_supporters(rng, n_sup)
     referrals = make_referrals(rng, n_ref, supporters)
@@ -260,8 +259,6 @@ def populate(rng: random.Random, n_ref: int, n_sup: int) -> dict:
     password = UNUSABLE_PASSWORD_PREFIX + "bench"
     training = list(settings.PEER_REQUIRED_TRAINING)
     with transaction.atomic():
-        consent_wording_ensure()
-        wording = ConsentWording.objects.get(purpose=ConsentPurpose.PEER_SUPPORT, version=1)
         service = Service.objects.create(
             name="Bench Liaison and Diversion Service",
             slug="bench",
@@ -349,28 +346,14 @@ def populate(rng: random.Random, n_ref: int, n_sup: int) -> dict:
         )
 
         # The waiting list: accounts, memberships, consent, records.
-        users = User.objects.bulk_create(
-            [User(username=f"bench-person-{r.id}", password=password) for r in referrals],
-            batch_size=BATCH,
-        )
-        Membership.objects.bulk_create(
-            [Membership(user=u, service=service, role=Role.SERVICE_USER) for u in users],
-            batch_size=BATCH,
-        )
-        Consent.objects.bulk_create(
-            [
-                Consent(
-                    subject=u,
-                    service=service,
-                    purpose=ConsentPurpose.PEER_SUPPORT,
-                    wording=wording,
-                    given_at=now,
-                    given_method="verbal_custody",
-                    recorded_by=staff,
-                )
-                for u in users
-            ],
-            batch_size=BATCH,
+        users = service_users_create(
+            [f"bench-person-{r.id}" for r in referrals],
+            service=service,
+            staff=staff,
+            purpose=ConsentPurpose.PEER_SUPPORT,
+            method="verbal_custody",
+            now=now,
+            batch=BATCH,
         )
         records = ServiceUserRecord.objects.bulk_create(
             [

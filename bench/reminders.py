@@ -64,7 +64,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from throwaway import ThrowawayDatabase, clean_environment
+from throwaway import ThrowawayDatabase, clean_environment, service_users_create
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOUBLE_SCRIPT = REPO_ROOT / "tests" / "notifications" / "twilio_double.py"
@@ -287,31 +287,13 @@ def populate(appointments_per_person: int) -> dict[str, int]:
     from django.utils import timezone
 
     from peer_support.models import Appointment, ServiceUserRecord
-    from portal.models import (
-        Consent,
-        ConsentMethod,
-        ConsentPurpose,
-        ConsentWording,
-        Membership,
-        Service,
-        User,
-    )
+    from portal.models import ConsentMethod, ConsentPurpose, Membership, Service, User
     from portal.roles import Role
-    from portal.services import consent_wording_ensure
 
     now = timezone.now()
     today = timezone.localdate()
     password = UNUSABLE_PASSWORD_PREFIX + "bench"
     with transaction.atomic():
-        consent_wording_ensure()
-        wording = ConsentWording.objects.filter(purpose=ConsentPurpose.SMS_REMINDERS).first()
-        if wording is None:
-            wording = ConsentWording.objects.create(
-                purpose=ConsentPurpose.SMS_REMINDERS,
-                version=1,
-                text="You agree that we may text you appointment reminders.",
-                effective_from=now,
-            )
         service = Service.objects.create(
             name="Bench Liaison and Diversion Service",
             slug="bench",
@@ -321,28 +303,14 @@ def populate(appointments_per_person: int) -> dict[str, int]:
         )
         staff = User.objects.create(username="bench-coordinator", password=password)
         Membership.objects.create(user=staff, service=service, role=Role.COORDINATOR)
-        users = User.objects.bulk_create(
-            [User(username=f"bench-person-{i}", password=password) for i in range(PEOPLE)],
-            batch_size=BATCH,
-        )
-        Membership.objects.bulk_create(
-            [Membership(user=u, service=service, role=Role.SERVICE_USER) for u in users],
-            batch_size=BATCH,
-        )
-        Consent.objects.bulk_create(
-            [
-                Consent(
-                    subject=u,
-                    service=service,
-                    purpose=ConsentPurpose.SMS_REMINDERS,
-                    wording=wording,
-                    given_at=now,
-                    given_method=ConsentMethod.VERBAL_PHONE,
-                    recorded_by=staff,
-                )
-                for u in users
-            ],
-            batch_size=BATCH,
+        users = service_users_create(
+            [f"bench-person-{i}" for i in range(PEOPLE)],
+            service=service,
+            staff=staff,
+            purpose=ConsentPurpose.SMS_REMINDERS,
+            method=ConsentMethod.VERBAL_PHONE,
+            now=now,
+            batch=BATCH,
         )
         records = ServiceUserRecord.objects.bulk_create(
             [

@@ -75,3 +75,50 @@ class ThrowawayDatabase:
                     sql.Identifier(self.name)
                 )
             )
+
+
+def service_users_create(
+    usernames: list[str], *, service, staff, purpose: str, method: str, now, batch: int
+) -> list:
+    """Accounts for people the service supports, each with its membership and one consent for
+    ``purpose``, written in bulk: fixture data, no per-row validation and no signals. Call it
+    inside the caller's transaction, with Django set up."""
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+
+    from portal.models import Consent, ConsentWording, Membership, User
+    from portal.roles import Role
+    from portal.services import consent_wording_ensure
+
+    consent_wording_ensure()
+    wording = ConsentWording.objects.filter(purpose=purpose).first()
+    if wording is None:
+        wording = ConsentWording.objects.create(
+            purpose=purpose,
+            version=1,
+            text="Fictional wording for a benchmark.",
+            effective_from=now,
+        )
+    password = UNUSABLE_PASSWORD_PREFIX + "bench"
+    users = User.objects.bulk_create(
+        [User(username=name, password=password) for name in usernames], batch_size=batch
+    )
+    Membership.objects.bulk_create(
+        [Membership(user=u, service=service, role=Role.SERVICE_USER) for u in users],
+        batch_size=batch,
+    )
+    Consent.objects.bulk_create(
+        [
+            Consent(
+                subject=u,
+                service=service,
+                purpose=purpose,
+                wording=wording,
+                given_at=now,
+                given_method=method,
+                recorded_by=staff,
+            )
+            for u in users
+        ],
+        batch_size=batch,
+    )
+    return users
