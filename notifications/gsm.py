@@ -5,6 +5,10 @@ UCS-2 (UTF-16), which more than halves what fits in one message: a single curly 
 from a word processor turns a 160-character text into three. Staff see these numbers while they
 write templates, and the template linter refuses anything that would not fit in one message.
 
+The alphabet itself, and the typographic characters turned into plain ones before a value goes
+into a text, are in ``portal/gsm.py`` (peer_support checks place labels against them and
+cannot import notifications); they are imported here so this stays the one place to ask.
+
 ``static/notifications/sms-length.js`` counts the same way for the editor; a test reads its
 tables and checks they equal the ones here, so the two cannot drift apart.
 """
@@ -12,33 +16,24 @@ tables and checks they equal the ones here, so the two cannot drift apart.
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+
+from portal.gsm import GSM_ALL as GSM_ALL
+from portal.gsm import GSM_BASIC as GSM_BASIC
+from portal.gsm import GSM_BASIC_CHARS as GSM_BASIC_CHARS
+from portal.gsm import GSM_EXTENSION as GSM_EXTENSION
+from portal.gsm import GSM_EXTENSION_CHARS as GSM_EXTENSION_CHARS
+from portal.gsm import TYPOGRAPHIC_TO_GSM as TYPOGRAPHIC_TO_GSM
+from portal.gsm import describe_character as describe_character
+from portal.gsm import first_non_gsm as first_non_gsm
+from portal.gsm import non_gsm_characters as non_gsm_characters
+from portal.gsm import typographic_to_gsm as typographic_to_gsm
 
 Encoding = Literal["GSM-7", "UCS-2"]
 
 GSM_7: Encoding = "GSM-7"
 UCS_2: Encoding = "UCS-2"
-
-# The GSM 03.38 basic character set in table order, without 0x1B (the escape to the extension
-# table, which is not a character anyone can type into a message).
-GSM_BASIC_CHARS = (
-    "@£$¥èéùìòÇ\nØø\rÅå"
-    "Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ"
-    " !\"#¤%&'()*+,-./"
-    "0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNO"
-    "PQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmno"
-    "pqrstuvwxyzäöñüà"
-)
-# The extension table: each is sent as the escape plus one septet, so it counts twice.
-GSM_EXTENSION_CHARS = "\f^{}\\[~]|€"
-
-GSM_BASIC = frozenset(GSM_BASIC_CHARS)
-GSM_EXTENSION = frozenset(GSM_EXTENSION_CHARS)
-GSM_ALL = GSM_BASIC | GSM_EXTENSION
 
 # What fits in one message, and in each part of a longer one (the rest carries the header
 # that lets the phone join the parts back together).
@@ -58,14 +53,6 @@ class SmsLength:
     @property
     def fits_in_one(self) -> bool:
         return self.segments <= 1
-
-
-def first_non_gsm(text: str) -> str | None:
-    """The first character that is not in the GSM alphabet (basic or extension), if any."""
-    for char in text:
-        if char not in GSM_ALL:
-            return char
-    return None
 
 
 def encoding(text: str) -> Encoding:
@@ -117,13 +104,3 @@ def measure(text: str) -> SmsLength:
         limit_single=SINGLE_LIMIT[enc],
         non_gsm_character=odd_one,
     )
-
-
-def describe_character(char: str) -> str:
-    """A character as staff can recognise it in a message: invisible ones (a no-break space, a
-    tab, a zero-width space pasted from elsewhere) by code and name, the rest as themselves."""
-    name = unicodedata.name(char, "").lower()
-    if unicodedata.category(char)[0] in "CZ":
-        code = f"U+{ord(char):04X}"
-        return f"{code} ({name})" if name else code
-    return f"{char} ({name})" if name else char

@@ -16,7 +16,14 @@ from django.conf import settings
 
 from portal.sensitive import sensitive_words_in
 
-from .gsm import GSM_7, GSM_EXTENSION, SINGLE_LIMIT, describe_character, measure
+from .gsm import (
+    GSM_7,
+    GSM_EXTENSION,
+    SINGLE_LIMIT,
+    describe_character,
+    measure,
+    typographic_to_gsm,
+)
 
 PLACEHOLDERS: dict[str, str] = {
     "first_name": "The person's first name, if we have one.",
@@ -27,8 +34,10 @@ PLACEHOLDERS: dict[str, str] = {
     "link": "A link the person can use to confirm or ask to change the appointment.",
 }
 
-# Twenty characters with the closing slash: as long as a confirm link's key can be.
-WORST_CASE_LINK_KEY = "k3f9-Ab3dE6fG8hJ2xY/"
+# Twenty characters with the closing slash: as long as a confirm link's key can be
+# (``links.py``: up to 7 characters of id, enough for about 500 billion, and 12 of signature,
+# in digits and consonants only).
+WORST_CASE_LINK_KEY = "k3f9Xb2Bh3dR6fG8hJ2/"
 
 
 class _WorstCase(Mapping[str, str]):
@@ -144,7 +153,10 @@ def template_render(body: str, values: Mapping[str, str]) -> str:
     would refuse for its braces, or when a value it uses is missing.
 
     Line breaks are sent as a single newline: a browser submits a textarea's line breaks as
-    CR LF, which would cost two characters each.
+    CR LF, which would cost two characters each. In the values, typographic quotes, dashes,
+    ellipses and spaces become plain GSM-7 ones (``gsm.typographic_to_gsm``): one curly
+    apostrophe in a name or a place would make the whole text UCS-2, and so two messages. The
+    template itself is not changed: the linter tells staff to fix it instead.
     """
     problems, unknown, used = _scan(body)
     if problems:
@@ -156,7 +168,7 @@ def template_render(body: str, values: Mapping[str, str]) -> str:
         raise TemplateError(f"No value for {_and_list([f'{{{n}}}' for n in missing])}.")
     # Only known names reach format_map, each as a plain str: nothing in the template can
     # reach an attribute or an item of the values given.
-    known = {name: str(values[name]) for name in used}
+    known = {name: typographic_to_gsm(str(values[name])) for name in used}
     text = body.replace("\r\n", "\n").replace("\r", "\n")
     return text.format_map(known)
 

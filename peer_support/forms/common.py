@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portal.gsm import describe_character, non_gsm_characters, typographic_to_gsm
 from portal.sensitive import sensitive_words_in
 
 from ..models import (
@@ -165,6 +166,33 @@ def neutral_place_label(value: str) -> None:
         )
 
 
+def sendable_place_label(value: str) -> None:
+    """The place label goes into every reminder: one character outside the GSM alphabet would
+    make each of them UCS-2, and so two messages. Curly quotes, dashes and the like are fine
+    (they are sent as plain ones); anything else left over is refused, by name."""
+    odd = non_gsm_characters(typographic_to_gsm(value))
+    if odd:
+        described = [describe_character(char) for char in odd]
+        if len(described) == 1:
+            characters = f"the character {described[0]}"
+        else:
+            characters = "the characters " + ", ".join(described[:-1]) + " and " + described[-1]
+        raise ValidationError(
+            "This name goes into text messages, which cannot carry %(characters)s. "
+            "Use letters, numbers and ordinary punctuation.",
+            code="unsendable_place_label",
+            params={"characters": characters},
+        )
+
+
+class PlaceLabelField(forms.CharField):
+    """A place label as it will be sent: typographic quotes, dashes and spaces made plain
+    before the length and the other checks, so what is saved is what the text says."""
+
+    def to_python(self, value):
+        return typographic_to_gsm(super().to_python(value)).strip()
+
+
 class AppointmentForm(forms.Form):
     """An appointment the person should go to. Date and time are Europe/London wall-clock
     time; the service turns them into UTC and refuses the hour skipped in spring."""
@@ -174,10 +202,10 @@ class AppointmentForm(forms.Form):
         choices=Appointment.Kind.choices,
         widget=forms.RadioSelect,
     )
-    place_label = forms.CharField(
+    place_label = PlaceLabelField(
         label="Place name for text messages",
         max_length=40,
-        validators=[neutral_place_label],
+        validators=[neutral_place_label, sendable_place_label],
         help_text='A neutral name of up to 40 characters, like "Riverside Centre". '
         "Do not say what the place is for.",
     )

@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,16 @@ from notifications.gsm import (
     GSM_EXTENSION_CHARS,
     PART_LIMIT,
     SINGLE_LIMIT,
+    TYPOGRAPHIC_TO_GSM,
     SmsLength,
     describe_character,
     encoding,
     first_non_gsm,
     length,
     measure,
+    non_gsm_characters,
     segments,
+    typographic_to_gsm,
 )
 
 JS_FILE = Path(__file__).resolve().parents[2] / "notifications/static/notifications/sms-length.js"
@@ -337,3 +341,81 @@ JS_STATUS_CASES = [
 def test_js_status_messages():
     got = run_js("sms.status(text)", [text for text, _ in JS_STATUS_CASES])
     assert got == [expected for _, expected in JS_STATUS_CASES]
+
+
+# --- Typographic characters made plain -------------------------------------------------------
+
+TYPOGRAPHIC = [
+    ("curly apostrophe", "St Mary’s Centre", "St Mary's Centre"),
+    ("curly single quotes", "‘Hub’", "'Hub'"),
+    ("curly double quotes", "“The Hub” „B‟", '"The Hub" "B"'),
+    ("en and em dashes", "Room 2–3 — upstairs", "Room 2-3 - upstairs"),
+    ("ellipsis", "Wait…", "Wait..."),
+    ("no-break and thin spaces", "Room\u00a02\u2009B\u202fC", "Room 2 B C"),
+    ("a backtick or acute accent for an apostrophe", "D`Arcy D´Arcy", "D'Arcy D'Arcy"),
+    ("GSM letters stay", "Zoé Ça à René", "Zoé Ça à René"),
+    ("other letters stay, not guessed at", "Zoë Даша", "Zoë Даша"),
+    ("emoji stay", "Hi 😀", "Hi 😀"),
+    ("empty", "", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [pytest.param(*c[1:], id=c[0]) for c in TYPOGRAPHIC]
+)
+def test_typographic_characters_become_plain_gsm(text, expected):
+    assert typographic_to_gsm(text) == expected
+
+
+def test_the_table_is_small_and_every_replacement_is_gsm():
+    assert len(TYPOGRAPHIC_TO_GSM) < 40
+    for char, plain in TYPOGRAPHIC_TO_GSM.items():
+        assert char not in GSM_ALL, describe_character(char)
+        assert plain and first_non_gsm(plain) is None, describe_character(char)
+        # Plain GSM-7 text in place of each: nothing that counts twice.
+        assert not set(plain) & GSM_EXTENSION
+
+
+def test_every_unicode_space_becomes_a_plain_space():
+    spaces = [
+        chr(code)
+        for code in range(0x110000)
+        if unicodedata.category(chr(code)) == "Zs" and chr(code) != " "
+    ]
+    assert spaces
+    for char in spaces:
+        assert typographic_to_gsm(char) == " ", describe_character(char)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("", []), ("Riverside", []), ("a😀b😀Д", ["😀", "Д"])],
+)
+def test_non_gsm_characters_are_listed_once_in_order(text, expected):
+    assert non_gsm_characters(text) == expected
+
+
+gsm_or_typographic = st.text(
+    st.sampled_from(GSM_BASIC_CHARS + GSM_EXTENSION_CHARS + "".join(TYPOGRAPHIC_TO_GSM)),
+    max_size=80,
+)
+
+
+@PROPERTY
+@given(text=gsm_or_typographic)
+def test_gsm_and_typographic_text_is_gsm_once_made_plain(text):
+    plain = typographic_to_gsm(text)
+    assert encoding(plain) == "GSM-7"
+    assert non_gsm_characters(plain) == []
+
+
+@PROPERTY
+@given(text=st.text(max_size=80))
+def test_making_text_plain_only_touches_the_tables_characters(text):
+    plain = typographic_to_gsm(text)
+    assert typographic_to_gsm(plain) == plain
+    assert non_gsm_characters(plain) == [
+        char for char in non_gsm_characters(text) if char not in TYPOGRAPHIC_TO_GSM
+    ]
+    if not set(text) & set(TYPOGRAPHIC_TO_GSM):
+        assert plain == text

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from notifications import gsm, services, wording
 from notifications.gsm import measure
+from notifications.links import appointment_link
+from notifications.models import OutboundMessage
+from notifications.sms import MemorySMSClient
 from notifications.templating import (
     PLACEHOLDERS,
     WORST_CASE,
@@ -15,6 +24,9 @@ from notifications.templating import (
     template_render,
 )
 from portal.sensitive import sensitive_words_in
+from tests.factories import AppointmentFactory
+
+from .world import committed, person
 
 PROPERTY = settings(max_examples=500, deadline=None)
 BASE_URL = "https://portal.example.nhs.uk"
@@ -318,6 +330,27 @@ RENDER = [
     ("unused values are ignored", "At {time}", {"time": "9am", "other": "x"}, "At 9am"),
     ("a value's braces stay as they are", "Hi {first_name}", {"first_name": "{day}"}, "Hi {day}"),
     ("CR LF becomes LF", "One\r\nTwo\rThree\nFour", {}, "One\nTwo\nThree\nFour"),
+    (
+        "typographic characters in values become plain GSM-7",
+        "Hi {first_name}, at {place}",
+        {
+            "first_name": "D\u2019Arcy",
+            "place": "\u201cSt Mary\u2019s\u201d \u2013 Room\u00a02\u2026",
+        },
+        "Hi D'Arcy, at \"St Mary's\" - Room 2...",
+    ),
+    (
+        "other letters in a name are kept",
+        "Hi {first_name}",
+        {"first_name": "Zo\u00eb"},
+        "Hi Zo\u00eb",
+    ),
+    (
+        "the template itself is left for the linter",
+        "It\u2019s {day}",
+        {"day": "Tue 3 Mar"},
+        "It\u2019s Tue 3 Mar",
+    ),
 ]
 
 
@@ -367,6 +400,66 @@ class Trap(str):
 
 def trapped_values() -> dict[str, Trap]:
     return {name: Trap(value) for name, value in VALUES.items()}
+
+
+# --- Real values that are not plain GSM-7 --------------------------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+CURLY_PLACE = "St Mary\u2019s Centre"
+CURLY_NAME = "D\u2019Arcy"
+
+
+@pytest.fixture
+def st_marys(db):
+    # Wed 30 Sep 12:30pm: the longest day and time.
+    return AppointmentFactory(
+        place_label=CURLY_PLACE,
+        service_user__preferred_name=f"{CURLY_NAME} Smith",
+        starts_at=dt.datetime(2026, 9, 30, 12, 30, tzinfo=LONDON),
+    )
+
+
+@pytest.mark.parametrize("easy_read", [False, True], ids=["standard", "easy read"])
+def test_the_default_reminder_at_a_place_with_a_curly_apostrophe_is_one_gsm_message(
+    st_marys, easy_read
+):
+    values = wording.appointment_values(st_marys, link=appointment_link(st_marys))
+    text = template_render(wording.DEFAULTS[(wording.REMINDER, easy_read)], values)
+    assert "St Mary's Centre" in text
+    assert gsm.encoding(text) == "GSM-7"
+    assert gsm.segments(text) == 1
+    # As typed, the one apostrophe would have made it UCS-2, and two messages.
+    assert gsm.segments(text.replace("St Mary's Centre", CURLY_PLACE)) == 2
+
+
+def test_a_reminder_with_the_name_and_place_with_curly_apostrophes_is_one_gsm_message(st_marys):
+    body = "Hi {first_name}, {day} {time} at {place}. Reply YES to confirm. {link}"
+    assert template_lint(body, require=REMINDER) == []
+    values = wording.appointment_values(st_marys, link=appointment_link(st_marys))
+    text = template_render(body, values)
+    assert text.startswith("Hi D'Arcy, Wed 30 Sep 12:30pm at St Mary's Centre.")
+    assert gsm.encoding(text) == "GSM-7"
+    assert gsm.segments(text) == 1
+
+
+@pytest.mark.django_db
+def test_the_reminder_sent_for_a_place_with_a_curly_apostrophe_is_one_gsm_message(service):
+    MemorySMSClient.outbox.clear()
+    record = person(service, mobile="+447700900303", preferred_name=f"{CURLY_NAME} Smith")
+    appt = AppointmentFactory(
+        service_user=record,
+        place_label=CURLY_PLACE,
+        starts_at=timezone.now() + dt.timedelta(days=5),
+    )
+    services.reminders_sync(appointment_id=appt.pk)
+    due = appt.reminders.get(slot="3d", status__in=OutboundMessage.PENDING)
+    with time_machine.travel(due.send_at + dt.timedelta(seconds=1), tick=False), committed():
+        services.messages_dispatch_due()
+    [sent] = MemorySMSClient.outbox
+    MemorySMSClient.outbox.clear()
+    assert "St Mary's Centre" in sent.body
+    assert gsm.encoding(sent.body) == "GSM-7"
+    assert gsm.segments(sent.body) == 1
 
 
 # --- Properties ----------------------------------------------------------------------------

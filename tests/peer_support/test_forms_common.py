@@ -1,5 +1,6 @@
-"""Shared form pieces: a place label that would reveal why someone goes is refused with a clear
-message; availability and word lists clean to the shapes the models store."""
+"""Shared form pieces: a place label that would reveal why someone goes, or that a text message
+cannot carry in GSM-7, is refused with a clear message; availability and word lists clean to the
+shapes the models store."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from peer_support.demo import PLACES
 from peer_support.forms.common import AppointmentForm, AvailabilityField, WordListField
 from peer_support.models import validate_availability, validate_word_list
+from portal.gsm import first_non_gsm
 
 
 def appointment_data(**changes) -> dict:
@@ -53,6 +56,66 @@ def test_a_place_label_with_a_sensitive_word_is_refused_clearly(label, words):
 @pytest.mark.parametrize("label", ["Courtyard Rooms", "Sectional House", "St Mary's Centre"])
 def test_words_merely_containing_a_sensitive_one_are_allowed(label):
     assert AppointmentForm(data=appointment_data(place_label=label)).is_valid()
+
+
+@pytest.mark.parametrize(
+    ("label", "named"),
+    [
+        ("Riverside Centre \U0001f600", "the character \U0001f600 (grinning face)"),
+        ("\u0414alton House", "the character \u0414 (cyrillic capital letter de)"),
+        ("Fa\u00e7ade House", "the character \u00e7 (latin small letter c with cedilla)"),
+        ("Riverside\u200bCentre", "the character U+200B (zero width space)"),
+        (
+            "\u0414om \U0001f600 \u0414om",
+            "the characters \u0414 (cyrillic capital letter de) and \U0001f600 (grinning face)",
+        ),
+    ],
+)
+def test_a_place_label_a_text_cannot_carry_is_refused_naming_the_character(label, named):
+    form = AppointmentForm(data=appointment_data(place_label=label))
+    assert not form.is_valid()
+    assert form.errors["place_label"] == [
+        f"This name goes into text messages, which cannot carry {named}. "
+        "Use letters, numbers and ordinary punctuation."
+    ]
+    assert form.has_error("place_label", code="unsendable_place_label")
+
+
+@pytest.mark.parametrize(
+    ("label", "saved"),
+    [
+        ("St Mary\u2019s Centre", "St Mary's Centre"),
+        ("\u201cThe Hub\u201d \u2013 Room\u00a02", '"The Hub" - Room 2'),
+        ("Caf\u00e9 \u00c7a Va", "Caf\u00e9 \u00c7a Va"),  # both in the GSM alphabet
+        ("\u00a0Riverside Centre\u2003", "Riverside Centre"),
+    ],
+)
+def test_typographic_quotes_dashes_and_spaces_are_accepted_and_saved_plain(label, saved):
+    form = AppointmentForm(data=appointment_data(place_label=label))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["place_label"] == saved
+
+
+def test_the_length_limit_counts_the_label_as_it_will_be_sent():
+    # An ellipsis is sent as three dots: 38 + 3 is over the 40 a reminder has room for.
+    form = AppointmentForm(data=appointment_data(place_label="R" * 38 + "\u2026"))
+    assert not form.is_valid()
+    assert form.has_error("place_label", code="max_length")
+    assert AppointmentForm(data=appointment_data(place_label="R" * 37 + "\u2026")).is_valid()
+
+
+def test_a_sensitive_word_behind_a_no_break_space_is_still_refused():
+    form = AppointmentForm(data=appointment_data(place_label="Drug\u00a0service"))
+    assert form.has_error("place_label", code="sensitive_place_label")
+
+
+@pytest.mark.parametrize(
+    "label", sorted({label for places in PLACES.values() for label, *_ in places})
+)
+def test_every_demo_place_label_is_accepted_as_it_is(label):
+    assert first_non_gsm(label) is None
+    field = AppointmentForm.base_fields["place_label"]
+    assert field.clean(label) == label
 
 
 def test_the_address_may_say_what_the_place_is():

@@ -18,7 +18,7 @@
 
   // The GSM 03.38 basic set in table order (without 0x1B, the escape) and the extension
   // table. tests/notifications/test_gsm.py reads these two constants and checks them against
-  // GSM_BASIC_CHARS and GSM_EXTENSION_CHARS in gsm.py: change both together.
+  // GSM_BASIC_CHARS and GSM_EXTENSION_CHARS in portal/gsm.py: change both together.
   const GSM_BASIC =
     "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5" +
     "\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00c6\u00e6\u00df\u00c9" +
