@@ -433,7 +433,7 @@ def example_values() -> dict[str, str]:
         "time": "2:30pm",
         "place": "Riverside Centre",
         "service_phone": "0113 496 0000",
-        "link": f"{settings.PUBLIC_BASE_URL}/a/k3f9-Ab3dE6fG8hJ2/",
+        "link": f"{settings.PUBLIC_BASE_URL}/a/k3f9Rb3dH6fG8hJ2/",
     }
 
 
