@@ -71,11 +71,12 @@ def numbers_shared(*, numbers: Iterable[str]) -> set[str]:
 
 
 def sender_record(*, number: str) -> ServiceUserRecord | None:
-    """Whose reply is this? The person we last texted at this number, else the one open
-    record with it (none if two share it)."""
+    """Whose reply is this? The person we last texted at this number, if their record still
+    has it (a number can change hands; a record closed since still belongs to the service
+    that texted them), else the one open record with it (none if two share it)."""
     last = (
         OutboundMessage.objects.filter(
-            to=number, service_user__isnull=False, sent_at__isnull=False
+            to=number, sent_at__isnull=False, service_user__mobile=number
         )
         .order_by("-sent_at", "-pk")
         .select_related("service_user")

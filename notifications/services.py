@@ -485,9 +485,7 @@ def messages_send(
     # Stop starting sends while the sweep still sees this claim as fresh, with room for the
     # last call to time out: after that it may reconcile and re-queue these rows, and a send
     # from here as well would be a duplicate. Rows not reached go back to be sent later.
-    deadline = time.monotonic() + max(
-        1.0, settings.SMS_CLAIM_STALE_SECONDS - settings.TWILIO_HTTP_TIMEOUT_SECONDS - 5
-    )
+    deadline = time.monotonic() + _calls_start_within()
     # Accepted sends are written down in groups (one UPDATE each), not one by one. A sender
     # that dies before writing some down leaves them ``sending``: the sweep finds them at the
     # provider, so nothing is sent twice; the group size bounds how many it has to look up.
@@ -554,6 +552,12 @@ def messages_send(
         write_down()
     _apply_early_reports(sent)
     return counts
+
+
+def _calls_start_within() -> float:
+    """Seconds after its claim in which a batch may start provider calls: it stops while the
+    sweep still sees the claim as fresh, with room for the last call to time out."""
+    return max(1.0, settings.SMS_CLAIM_STALE_SECONDS - settings.TWILIO_HTTP_TIMEOUT_SECONDS - 5)
 
 
 def _claimed_rows(ids: list[int], token: uuid.UUID) -> list[OutboundMessage]:
@@ -850,11 +854,13 @@ def message_reconcile(*, message_id: int, now: datetime | None = None) -> str:
         # The text was never stored, so the provider was never called.
         _requeue(message, token, now)
         return "requeued"
-    # The sender starts no call after its claim is stale (messages_send's deadline), so the
-    # text went out in this window if at all. Another row's text can be the same (each
+    # The sender starts no call later than ``_calls_start_within`` after its claim, and a call
+    # lasts at most the client's timeout, so the text went out in this window if at all. Another row's text can be the same (each
     # reminder of an appointment reads alike): messages already recorded are passed over.
     since = message.claimed_at - timedelta(seconds=5)
-    until = message.claimed_at + timedelta(seconds=settings.SMS_CLAIM_STALE_SECONDS)
+    until = message.claimed_at + timedelta(
+        seconds=_calls_start_within() + settings.TWILIO_HTTP_TIMEOUT_SECONDS + 5
+    )
     recorded = OutboundMessage.objects.filter(
         to=message.to, sent_at__isnull=False, sent_at__gte=since
     ).values_list("provider_sid", flat=True)

@@ -41,7 +41,8 @@ def _refuse(reason: str, status: int) -> HttpResponse:
 
 def _field(request: HttpRequest, name: str, limit: int) -> str:
     value = request.POST.get(name, "")
-    return value[:limit] if isinstance(value, str) else ""
+    # NUL is no character a text or an id carries, and PostgreSQL cannot store it in text.
+    return value.replace("\x00", "")[:limit] if isinstance(value, str) else ""
 
 
 @csrf_exempt

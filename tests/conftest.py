@@ -40,6 +40,11 @@ PRODUCTION_ENV = {
 }
 
 
+def in_ci() -> bool:
+    """CI=true (.ci/run sets it): a test that cannot run there must fail, not skip."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
 def clean_env(**overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS_ENV}
     env.update(overrides)

@@ -1,5 +1,8 @@
+import shutil
+
 import pytest
 
+from tests.conftest import in_ci
 from tests.notifications.twilio_double import TwilioDouble
 from tests.portal.conftest import other_service, service
 
@@ -31,3 +34,15 @@ def twilio_double(settings):
     settings.TWILIO_HTTP_TIMEOUT_SECONDS = DOUBLE_CLIENT_TIMEOUT_SECONDS
     yield double
     double.stop()
+
+
+@pytest.fixture
+def node_required() -> None:
+    """Node.js runs the text counter's JavaScript (static/notifications/sms-length.js). On a
+    developer's machine without it those tests skip; in CI (CI=true) they fail instead, as
+    .ci/run installs Debian's nodejs."""
+    if shutil.which("node") is None:
+        reason = "Node.js is not installed (apt-get install nodejs)"
+        if in_ci():
+            pytest.fail(f"{reason}; CI=true: the JavaScript tests must run in CI", pytrace=False)
+        pytest.skip(reason)

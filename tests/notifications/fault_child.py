@@ -28,10 +28,27 @@ from collections import Counter
 import django
 
 
-def _send(*, message_id: int) -> str:
-    from notifications import services
+class _DiesBeforeTheCall:
+    """The real client, except that asked to send it kills its own process (SIGKILL) before
+    any HTTP request: a sender that dies after its claim is committed and the text is stored,
+    but before the provider hears of it."""
 
-    return services.message_send(message_id=message_id)
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def send(self, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("still alive after SIGKILL")  # never reached
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+
+def _send(*, message_id: int, die_before_the_call: bool = False) -> str:
+    from notifications import services, sms
+
+    client = _DiesBeforeTheCall(sms.get_sms_client()) if die_before_the_call else None
+    return services.message_send(message_id=message_id, client=client)
 
 
 def _setup(*, count: int) -> list[int]:

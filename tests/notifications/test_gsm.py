@@ -246,7 +246,7 @@ def test_js_limits_equal_the_python_ones():
 
 
 NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
+needs_node = pytest.mark.usefixtures("node_required")  # tests/notifications/conftest.py
 
 
 def run_js(expression: str, payload) -> list:

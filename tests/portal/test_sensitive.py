@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 
+from notifications.templating import template_lint
 from portal.sensitive import sensitive_words_in
 
 CASES = [
@@ -37,10 +38,38 @@ def test_sensitive_words_in(text, expected):
     assert sensitive_words_in(text) == expected
 
 
+# The words the issue names: each must be in the default list and refused wherever a text's
+# wording is checked (the template linter and sensitive_words_in, which place labels use).
+ISSUE_WORDS = [
+    "police",
+    "court",
+    "custody",
+    "mental",
+    "drug",
+    "alcohol",
+    "probation",
+    "offence",
+    "arrest",
+    "section",
+]
+
+
 def test_the_default_list_covers_health_and_justice_words():
-    for word in ("police", "court", "custody", "mental", "drug", "alcohol", "probation"):
-        assert word in django_settings.SMS_SENSITIVE_WORDS
-        assert sensitive_words_in(word.upper()) == [word]
+    assert len(ISSUE_WORDS) == 10
+    missing = [word for word in ISSUE_WORDS if word not in django_settings.SMS_SENSITIVE_WORDS]
+    assert not missing, f"not in the default SMS_SENSITIVE_WORDS: {missing}"
+
+
+@pytest.mark.parametrize("word", ISSUE_WORDS)
+def test_each_default_word_is_refused_by_the_finder_and_the_template_linter(word):
+    assert sensitive_words_in(word) == [word]
+    assert sensitive_words_in(word.upper()) == [word]
+    assert sensitive_words_in(f"See you at the {word.title()}s on Monday.") == [word]
+    # A template that would be fine without the word, refused with it, naming the word.
+    fine = "Reminder: {day} {time} at {place}. Reply YES to confirm."
+    assert template_lint(fine, require=["day", "time"]) == []
+    problems = template_lint(f"{fine} {word.title()} team.", require=["day", "time"])
+    assert [p for p in problems if f'"{word}"' in p], problems
 
 
 def test_the_setting_is_respected(settings):
