@@ -2,6 +2,7 @@ import shutil
 
 import pytest
 
+from notifications.sms import MemorySMSClient
 from tests.conftest import in_ci
 from tests.notifications.twilio_double import TwilioDouble
 from tests.portal.conftest import other_service, service
@@ -46,3 +47,11 @@ def node_required() -> None:
         if in_ci():
             pytest.fail(f"{reason}; CI=true: the JavaScript tests must run in CI", pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture
+def empty_outbox():
+    """The in-memory provider's outbox, empty before and after the test."""
+    MemorySMSClient.outbox.clear()
+    yield MemorySMSClient.outbox
+    MemorySMSClient.outbox.clear()

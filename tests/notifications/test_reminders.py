@@ -22,16 +22,9 @@ from tests.portal.conftest import make_member
 
 from .world import appointment, committed, local, person, supporter_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_outbox")]
 
 Status = OutboundMessage.Status
-
-
-@pytest.fixture(autouse=True)
-def empty_outbox():
-    MemorySMSClient.outbox.clear()
-    yield
-    MemorySMSClient.outbox.clear()
 
 
 def send_due(at: dt.datetime) -> None:

@@ -27,20 +27,13 @@ from tests.portal.conftest import make_member
 
 from .world import appointment, committed, person, supporter_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_outbox")]
 
 Status = OutboundMessage.Status
 NUMBER = "+447700900871"  # the number the tests are about
 OTHER_NUMBER = "+447700900872"
 QUESTION = "Can I bring my dog along on Tuesday?"
 UNKNOWN = "The number is not one the portal knows."
-
-
-@pytest.fixture(autouse=True)
-def empty_outbox():
-    MemorySMSClient.outbox.clear()
-    yield
-    MemorySMSClient.outbox.clear()
 
 
 @pytest.fixture

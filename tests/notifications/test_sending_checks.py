@@ -23,11 +23,8 @@ Status = OutboundMessage.Status
 
 
 @pytest.fixture(autouse=True)
-def empty_outbox(settings):
+def no_rate_limit(settings, empty_outbox):
     settings.SMS_MAX_PER_SECOND = 0
-    sms.MemorySMSClient.outbox.clear()
-    yield
-    sms.MemorySMSClient.outbox.clear()
 
 
 class CallsBackOnFirstSend(sms.MemorySMSClient):

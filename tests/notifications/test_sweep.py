@@ -23,16 +23,9 @@ from tests.portal.conftest import make_member
 
 from .world import appointment, committed, person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_outbox")]
 
 Status = OutboundMessage.Status
-
-
-@pytest.fixture(autouse=True)
-def empty_outbox():
-    MemorySMSClient.outbox.clear()
-    yield
-    MemorySMSClient.outbox.clear()
 
 
 def queued_with_its_task_lost(service) -> OutboundMessage:
